@@ -1,0 +1,1 @@
+"""The four services of Warme Overdracht and their shared runtime."""

@@ -1,0 +1,1 @@
+"""housing: the family's home, the cohabitation duty and moves between municipalities."""

@@ -1,0 +1,1 @@
+"""intake: the reunification application, from residence permit to the parents' arrival."""

@@ -1,0 +1,1 @@
+"""notify: the handoff desk. Turns handoff requests into tasks, delivers them, records answers."""

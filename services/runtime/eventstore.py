@@ -1,0 +1,139 @@
+"""The event store: one JetStream stream (AMV_EVENTS), one subject tree per service and case.
+
+`append` is optimistic: it carries the case's version (the stream sequence of the case's last
+event) and JetStream refuses the write if another writer got there first (error 10071), which the
+caller handles by reloading and deciding again. Several events are written as one atomic batch.
+nats-py has no keywords for these headers, so this module speaks them directly.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import nats.errors
+from nats.aio.client import Client as NATS
+
+from contracts import subjects
+from contracts.envelope import CloudEvent
+
+EVENTS_STREAM = "AMV_EVENTS"
+WRONG_LAST_SEQUENCE = 10071
+_DIRECT_GET_BATCH = 1024
+
+
+class VersionConflict(Exception):
+    """Another writer appended to the case since it was loaded: reload and decide again."""
+
+
+class StoreError(Exception):
+    """JetStream refused an append for a reason other than a version conflict."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    events: list[CloudEvent]
+    version: int  # stream sequence of the case's last event; 0 when the case has none
+
+
+def encode(event: CloudEvent) -> bytes:
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+def decode(body: bytes) -> CloudEvent:
+    return CloudEvent.model_validate_json(body)
+
+
+class EventStore:
+    def __init__(self, nc: NATS, ack_timeout_s: float = 5.0, stream: str = EVENTS_STREAM) -> None:
+        self._nc = nc
+        self._timeout = ack_timeout_s
+        self._stream = stream
+
+    async def load(self, service: str, case_id: str) -> CaseHistory:
+        """All events of one case in one service's store, in order, and the case's version."""
+        stored = await read_stream(self._nc, self._stream, subjects.case_events(service, case_id), self._timeout)
+        return CaseHistory([decode(msg.data) for msg in stored], stored[-1].seq if stored else 0)
+
+    async def append(
+        self, service: str, case_id: str, events: Sequence[CloudEvent], expected_version: int
+    ) -> int:
+        """Append `events` to the case if its version is still `expected_version`; returns the new version."""
+        if not events:
+            return expected_version
+        for event in events:
+            if event.subject != case_id:
+                raise ValueError(f"event {event.id} is about case {event.subject}, not {case_id}")
+        guard = {
+            "Nats-Expected-Last-Subject-Sequence": str(expected_version),
+            "Nats-Expected-Last-Subject-Sequence-Subject": subjects.case_events(service, case_id),
+        }
+        if len(events) == 1:
+            reply = await self._request(events[0], service, {**guard, "Nats-Msg-Id": events[0].id})
+            return int(reply["seq"])
+        batch_id = uuid.uuid4().hex
+        last = len(events)
+        for number, event in enumerate(events, start=1):
+            headers = {"Nats-Msg-Id": event.id, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(number)}
+            if number == 1:
+                headers.update(guard)
+            if number == last:
+                headers["Nats-Batch-Commit"] = "1"
+                reply = await self._request(event, service, headers)
+                return int(reply["seq"])
+            await self._nc.publish(subjects.event(service, case_id, event.event_type), encode(event), headers=headers)
+        raise AssertionError("unreachable")
+
+    async def _request(self, event: CloudEvent, service: str, headers: dict[str, str]) -> dict:
+        subject = subjects.event(service, event.subject, event.event_type)
+        try:
+            msg = await self._nc.request(subject, encode(event), timeout=self._timeout, headers=headers)
+        except nats.errors.NoRespondersError as exc:
+            raise StoreError(f"no stream stores {subject}: is {self._stream} provisioned?") from exc
+        reply = json.loads(msg.data)
+        error = reply.get("error")
+        if error:
+            if error.get("err_code") == WRONG_LAST_SEQUENCE:
+                raise VersionConflict(error.get("description", "wrong last sequence"))
+            raise StoreError(f"append to {subject} refused: {error}")
+        return reply
+
+
+async def read_stream(nc: NATS, stream: str, filter_subject: str, timeout_s: float = 5.0) -> list[StoredMessage]:
+    """Every message of `stream` on `filter_subject`, in order, by batch direct get
+    (`$JS.API.DIRECT.GET`, needs `allow_direct`): no consumer is created, so it is cheap."""
+    found: list[StoredMessage] = []
+    next_seq = 1
+    while True:
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox)
+        received = 0
+        try:
+            request = {"seq": next_seq, "next_by_subj": filter_subject, "batch": _DIRECT_GET_BATCH}
+            await nc.publish(f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox)
+            while True:
+                msg = await sub.next_msg(timeout=timeout_s)
+                headers = dict(msg.headers or {})
+                status = headers.get("Status")
+                if status == "404":  # nothing (more) on this subject
+                    return found
+                if status == "204":  # end of this batch
+                    break
+                if status:
+                    raise StoreError(f"direct get on {stream} {filter_subject}: {status} {headers.get('Description', '')}")
+                seq = int(headers["Nats-Sequence"])
+                found.append(StoredMessage(seq, headers.get("Nats-Subject", ""), headers, msg.data))
+                received += 1
+        finally:
+            await sub.unsubscribe()
+        if received < _DIRECT_GET_BATCH:
+            return found
+        next_seq = found[-1].seq + 1

@@ -1,0 +1,162 @@
+"""Streams and durable consumers, declared in this one place and provisioned idempotently.
+
+Services never let a client library create or change streams implicitly (FastStream's
+`declare=True` rewrites an existing stream's limits); they call `provision` at start-up, which
+creates what is missing and updates what differs, then bind to their durable consumers.
+"""
+
+from dataclasses import dataclass
+
+import nats.js.errors
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
+
+from contracts import subjects
+from contracts.events import inbox_types
+from services.runtime.eventstore import EVENTS_STREAM
+
+INBOX_STREAM = "AMV_INBOX"
+REJECTED_STREAM = "AMV_REJECTED"
+TASKS_STREAM = "AMV_TASKS"
+DAY = 24 * 3600.0
+
+
+def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> list[StreamConfig]:
+    """The streams of the system. The inbox takes partner input, so it refuses delete, purge and
+    rollup headers, and ignores schedules: a partner can only append."""
+    common = dict(storage=StorageType.FILE, num_replicas=replicas, duplicate_window=duplicate_window_s)
+    return [
+        StreamConfig(
+            name=INBOX_STREAM,
+            description="Reports from partner organisations, as published (amv.inbox.<org>.<EventType>).",
+            subjects=[f"{subjects.INBOX_PREFIX}.>"],
+            max_age=365 * DAY,
+            max_msg_size=1024 * 1024,
+            deny_delete=True,
+            deny_purge=True,
+            allow_rollup_hdrs=False,
+            allow_msg_schedules=False,
+            **common,
+        ),
+        StreamConfig(
+            name=EVENTS_STREAM,
+            description="The event store: amv.events.<service>.<case>.<EventType>, kept forever.",
+            subjects=[f"{subjects.EVENTS_PREFIX}.>"],
+            allow_direct=True,
+            allow_atomic=True,
+            deny_delete=True,
+            deny_purge=True,
+            discard=DiscardPolicy.NEW,
+            **common,
+        ),
+        StreamConfig(
+            name=REJECTED_STREAM,
+            description="Refused reports and dead letters, the original untouched, with code and reason in headers.",
+            subjects=[f"{subjects.REJECTED_PREFIX}.>", f"{subjects.DEAD_LETTER_PREFIX}.>"],
+            max_age=365 * DAY,
+            allow_direct=True,
+            **common,
+        ),
+        StreamConfig(
+            name=TASKS_STREAM,
+            description="Tasks delivered to organisations (amv.tasks.<org>.<EventType>).",
+            subjects=[f"{subjects.TASKS_PREFIX}.>"],
+            max_age=365 * DAY,
+            allow_direct=True,
+            **common,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    service: str
+    stream: str
+    durable: str
+    filter_subjects: tuple[str, ...]
+    description: str
+
+
+def consumers() -> list[Consumer]:
+    """Every durable consumer, per service."""
+    return [
+        Consumer(
+            "intake",
+            INBOX_STREAM,
+            "intake-inbox",
+            tuple(subjects.inbox("*", t) for t in inbox_types("intake")),
+            "Partner reports about the reunification application.",
+        ),
+        Consumer(
+            "intake",
+            INBOX_STREAM,
+            "inbox-triage",
+            (f"{subjects.INBOX_PREFIX}.>",),
+            "Rejects inbox messages no service owns (unknown type, malformed subject).",
+        ),
+        Consumer(
+            "notify",
+            EVENTS_STREAM,
+            "notify-handoffs",
+            (subjects.events_of_type("HandoffRequested"),),
+            "Handoff requests of every service, turned into tasks.",
+        ),
+        Consumer(
+            "notify",
+            INBOX_STREAM,
+            "notify-inbox",
+            tuple(subjects.inbox("*", t) for t in inbox_types("notify")),
+            "Answers of organisations to their tasks.",
+        ),
+        Consumer(
+            "guardianship",
+            EVENTS_STREAM,
+            "guardianship-events",
+            (f"{subjects.EVENTS_PREFIX}.intake.>",),
+            "Intake's events, for the young person's support.",
+        ),
+        Consumer(
+            "housing",
+            EVENTS_STREAM,
+            "housing-events",
+            (f"{subjects.EVENTS_PREFIX}.intake.>",),
+            "Intake's events, for the family's housing.",
+        ),
+    ]
+
+
+def consumer(durable: str) -> Consumer:
+    for candidate in consumers():
+        if candidate.durable == durable:
+            return candidate
+    raise KeyError(durable)
+
+
+def consumer_config(spec: Consumer, max_deliver: int, ack_wait_s: float) -> ConsumerConfig:
+    return ConsumerConfig(
+        name=spec.durable,
+        durable_name=spec.durable,
+        description=spec.description,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait_s,
+        max_deliver=max_deliver,
+        max_ack_pending=10_000,
+        filter_subjects=list(spec.filter_subjects),
+    )
+
+
+async def provision_streams(js: JetStreamContext, replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> None:
+    for config in stream_configs(replicas, duplicate_window_s):
+        try:
+            await js.add_stream(config)
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code != 10058:  # "stream name already in use with a different configuration"
+                raise
+            await js.update_stream(config)
+
+
+async def provision_consumers(js: JetStreamContext, service: str, max_deliver: int, ack_wait_s: float) -> None:
+    for spec in consumers():
+        if spec.service == service:
+            await js.add_consumer(spec.stream, consumer_config(spec, max_deliver, ack_wait_s))

@@ -1,0 +1,52 @@
+"""Refused reports: the original message, untouched, on amv.rejected.<org>.<EventType>.
+
+The code, reason and field travel in headers so the body stays byte-for-byte what the partner
+sent; an operator can fix and re-submit it, and the partner can read why on its own subject.
+"""
+
+from nats.js import JetStreamContext
+
+from contracts import subjects
+from contracts.inbox import Rejection
+
+HEADER_CODE = "Wo-Error-Code"
+HEADER_REASON = "Wo-Error-Reason"
+HEADER_FIELD = "Wo-Error-Field"
+HEADER_ORIGINAL_SUBJECT = "Wo-Original-Subject"
+HEADER_ORIGINAL_SEQUENCE = "Wo-Original-Sequence"
+HEADER_SERVICE = "Wo-Rejected-By"
+
+
+def _token(value: str) -> str:
+    cleaned = "".join(ch for ch in value if ch.isalnum() or ch in "-_")
+    return cleaned or "unknown"
+
+
+def rejected_subject(inbox_subject: str) -> str:
+    """amv.rejected.<org>.<EventType> for an inbox subject, even a malformed one."""
+    parts = inbox_subject.split(".")
+    org = _token(parts[2]) if len(parts) > 2 else "unknown"
+    event_type = _token(parts[3]) if len(parts) > 3 else "unknown"
+    return subjects.rejected(org, event_type)
+
+
+async def publish_rejection(
+    js: JetStreamContext,
+    inbox_subject: str,
+    inbox_sequence: int,
+    body: bytes,
+    rejection: Rejection,
+    service: str,
+    timeout_s: float,
+) -> None:
+    headers = {
+        # One rejection per inbox message, however often it is redelivered.
+        "Nats-Msg-Id": f"rejected-{inbox_sequence}",
+        HEADER_CODE: rejection.code,
+        HEADER_REASON: rejection.reason.replace("\r", " ").replace("\n", " "),
+        HEADER_FIELD: rejection.field or "",
+        HEADER_ORIGINAL_SUBJECT: inbox_subject,
+        HEADER_ORIGINAL_SEQUENCE: str(inbox_sequence),
+        HEADER_SERVICE: service,
+    }
+    await js.publish(rejected_subject(inbox_subject), body, headers=headers, timeout=timeout_s)

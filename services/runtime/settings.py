@@ -1,0 +1,25 @@
+"""Configuration from environment variables (pydantic-settings). Every variable has a safe default."""
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings shared by every service. `docs` and `.env.example` list the same variables."""
+
+    model_config = SettingsConfigDict(env_prefix="WO_", extra="ignore", populate_by_name=True)
+
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        validation_alias=AliasChoices("NATS_URL", "WO_NATS_URL"),
+        description="NATS server(s), comma-separated.",
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "WO_LOG_LEVEL"), description="DEBUG, INFO, WARNING, ERROR."
+    )
+    publish_ack_timeout_s: float = Field(default=5.0, gt=0, description="How long to wait for JetStream's ack.")
+    max_message_bytes: int = Field(default=64 * 1024, gt=0, description="Largest inbox message accepted.")
+    max_deliver: int = Field(default=8, ge=2, description="Deliveries before a failing message is dead-lettered.")
+    ack_wait_s: float = Field(default=30.0, gt=0, description="Seconds before an unacknowledged message is redelivered.")
+    fetch_batch: int = Field(default=256, ge=1, le=4096, description="Messages fetched per pull.")
+    duplicate_window_s: float = Field(default=2 * 24 * 3600, gt=0, description="JetStream de-duplication window.")

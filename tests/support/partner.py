@@ -1,0 +1,72 @@
+"""Drive the system as a partner does: plain nats-py and hand-written CloudEvent JSON."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from nats.aio.client import Client as NATS
+
+from services.runtime.eventstore import StoredMessage, read_stream
+
+T = TypeVar("T")
+
+
+def new_case_id() -> str:
+    return f"case-{uuid.uuid4().hex[:12]}"
+
+
+def envelope(org: str, event_type: str, case_id: str, data: dict, event_id: str | None = None) -> dict:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": f"urn:nld:warmeoverdracht:org:{org}",
+        "type": f"nl.warmeoverdracht.{event_type}.v1",
+        "subject": case_id,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+async def publish(nc: NATS, org: str, event_type: str, case_id: str, data: dict, event_id: str | None = None) -> int:
+    """Publish a report to amv.inbox.<org>.<EventType>; returns its inbox stream sequence."""
+    body = json.dumps(envelope(org, event_type, case_id, data, event_id)).encode()
+    return await publish_raw(nc, f"amv.inbox.{org}.{event_type}", body)
+
+
+async def publish_raw(nc: NATS, subject: str, body: bytes) -> int:
+    ack = await nc.jetstream().publish(subject, body, timeout=5)
+    return ack.seq
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout_s: float = 10.0, what: str = "condition") -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` after the timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def rejection_of(nc: NATS, inbox_seq: int, timeout_s: float = 10.0) -> StoredMessage:
+    """The rejection of the inbox message with stream sequence `inbox_seq`."""
+
+    async def probe() -> StoredMessage | None:
+        for msg in await read_stream(nc, "AMV_REJECTED", "amv.rejected.>"):
+            if msg.headers.get("Wo-Original-Sequence") == str(inbox_seq):
+                return msg
+        return None
+
+    return await eventually(probe, timeout_s, f"a rejection of inbox message {inbox_seq}")
+
+
+async def tasks_of_case(nc: NATS, org: str, case_id: str) -> list[dict]:
+    """Every task stored for `org` about `case_id`, in order."""
+    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", f"amv.tasks.{org}.>")]
+    return [task for task in tasks if task["subject"] == case_id]
