@@ -11,11 +11,30 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import CloudEvent, derived_event_id, org_source, service_source, type_name
-from contracts.ids import MunicipalityCode, OrgId
+from contracts.ids import ORGANISATION_KINDS, MunicipalityCode, OrgId
 
-ALL_PARTNERS = frozenset({"nidos", "ind", "coa", "vwn", "municipality", "wijkteam", "school", "rmc"})
+ALL_PARTNERS = frozenset(ORGANISATION_KINDS)
 
-HandoffKind = Literal["plan-transition-meeting"]
+HandoffKind = Literal[
+    "file-reunification-application",
+    "plan-transition-meeting",
+    "plan-family-housing",
+    "brede-intake-pip",
+    "social-guidance-parents",
+    "petition-guardianship-transfer",
+    "aftercare-district-team",
+    "aftercare-social-guidance",
+    "transition-18-plus",
+    "district-team-handover",
+    "school-continuity",
+    "relieve-young-carer",
+    "support-gap",
+    "escalation",
+]
+EducationLevel = Literal["isk", "full-time", "part-time", "none"]
+Decision = Literal["approved", "rejected"]
+HousingKind = Literal["family-home", "azc"]
+SupportEnd = Literal["guardianship-transferred", "turned-18", "extension-ended"]
 
 
 class DomainEvent(BaseModel):
@@ -37,7 +56,7 @@ class DomainEvent(BaseModel):
         return type_name(cls.event_type, cls.version)
 
 
-# --- intake: the reunification application -------------------------------------------------
+# --- intake: the reunification application (source §2.1) ----------------------------------
 
 
 class ResidencePermitGranted(DomainEvent):
@@ -46,7 +65,7 @@ class ResidencePermitGranted(DomainEvent):
     service: ClassVar[str] = "intake"
     reporters: ClassVar[frozenset[str]] = frozenset({"nidos", "ind"})
 
-    date_of_birth: date = Field(description="The only personal datum the rules need (18th birthday).")
+    date_of_birth: date = Field(description="The only personal datum the rules need (17½ and 18th birthday).")
     municipality: MunicipalityCode = Field(description="CBS code of the municipality the young person lives in.")
     permit_date: date
 
@@ -60,20 +79,223 @@ class ApplicationFiled(DomainEvent):
     filed_on: date
 
 
-# --- handoffs --------------------------------------------------------------------------------
+class DnaTestOffered(DomainEvent):
+    """The IND offered a DNA test because documents proving the family tie are missing."""
+
+    service: ClassVar[str] = "intake"
+    reporters: ClassVar[frozenset[str]] = frozenset({"ind"})
+
+    offered_on: date
+
+
+class ApplicationDecided(DomainEvent):
+    """The IND decided the application."""
+
+    service: ClassVar[str] = "intake"
+    reporters: ClassVar[frozenset[str]] = frozenset({"ind", "nidos"})
+
+    decision: Decision
+    decided_on: date
+
+
+class ParentsArrived(DomainEvent):
+    """The parents arrived in the Netherlands and were assigned to a municipality."""
+
+    service: ClassVar[str] = "intake"
+    reporters: ClassVar[frozenset[str]] = frozenset({"coa", "municipality"})
+
+    arrival_date: date
+    municipality: MunicipalityCode = Field(description="Municipality the parents are assigned to.")
+
+
+class FilingDeadlineApproaching(DomainEvent):
+    """Four weeks before the 3-month filing deadline, nothing has been filed yet."""
+
+    service: ClassVar[str] = "intake"
+
+    deadline: date
+
+
+class FilingDeadlineMissed(DomainEvent):
+    """The 3-month filing deadline passed without an application."""
+
+    service: ClassVar[str] = "intake"
+
+    deadline: date
+
+
+# --- guardianship: the young person's support (source §2.3, §3.4, §4.2) ----------------------
+
+
+class GuardianAssigned(DomainEvent):
+    """Nidos is the young person's guardian."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"nidos"})
+
+    guardian: OrgId = "nidos"
+    since: date
+
+
+class EducationEnrolled(DomainEvent):
+    """The young person's education now: ISK, full-time, part-time or none."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"school", "nidos", "rmc"})
+
+    level: EducationLevel
+    since: date
+    school: OrgId | None = Field(default=None, description="Organisation id of the school, e.g. school-isk-tilburg.")
+
+
+class SchoolAbsenceReported(DomainEvent):
+    """The school or RMC signals absence: the young person may be carrying the parents (§3.4)."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"school", "rmc"})
+
+    reported_on: date
+    days_absent: int = Field(ge=1, le=366)
+
+
+class GuardianshipTransferRequested(DomainEvent):
+    """Nidos petitioned the court to transfer guardianship to the parents."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"nidos"})
+
+    petition_filed_on: date
+
+
+class GuardianshipTransferred(DomainEvent):
+    """The court transferred guardianship to the parents; Nidos' guardianship ends."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"nidos"})
+
+    transferred_on: date
+
+
+class Turned18(DomainEvent):
+    """The young person turned 18 (derived from the date of birth when that day starts)."""
+
+    service: ClassVar[str] = "guardianship"
+
+    birthday: date
+
+
+class SupportExtended(DomainEvent):
+    """Support continues past its usual end, until a date (as Tilburg does with Nidos)."""
+
+    service: ClassVar[str] = "guardianship"
+    reporters: ClassVar[frozenset[str]] = frozenset({"nidos", "municipality"})
+
+    until: date
+    by: OrgId
+
+
+class SupportEnded(DomainEvent):
+    """Support by `by` ended, and a successor had accepted: a warm end."""
+
+    service: ClassVar[str] = "guardianship"
+
+    ended_on: date
+    by: OrgId
+    reason: SupportEnd
+    successor_handoff_id: str
+
+
+class SupportGapDetected(DomainEvent):
+    """Support ended while no successor had accepted: the case fell between two organisations."""
+
+    service: ClassVar[str] = "guardianship"
+
+    detected_on: date
+    by: OrgId
+    reason: SupportEnd
+    successor_handoff_id: str | None = None
+
+
+class SupportGapClosed(DomainEvent):
+    """The successor accepted after all: the gap is closed."""
+
+    service: ClassVar[str] = "guardianship"
+
+    gap_event_id: str
+    closed_by_handoff_id: str
+
+
+# --- housing: the family's home (source §2.2, §3.2) ------------------------------------------
+
+
+class HousingAssigned(DomainEvent):
+    """The family got a home (or the parents a place in an AZC) in a municipality."""
+
+    service: ClassVar[str] = "housing"
+    reporters: ClassVar[frozenset[str]] = frozenset({"coa", "municipality"})
+
+    municipality: MunicipalityCode
+    housing: HousingKind
+    housed_on: date
+
+
+class CohabitationDutyStarted(DomainEvent):
+    """The young person must live with the parents for a year."""
+
+    service: ClassVar[str] = "housing"
+
+    starts_on: date
+    ends_on: date
+
+
+class CohabitationExempted(DomainEvent):
+    """The young person is exempt from the cohabitation duty."""
+
+    service: ClassVar[str] = "housing"
+
+    reason: Literal["full-time-education"]
+    education: EducationLevel
+    exempted_on: date
+
+
+class CohabitationDutyEnded(DomainEvent):
+    """The cohabitation year is over."""
+
+    service: ClassVar[str] = "housing"
+
+    ended_on: date
+
+
+class FamilyRelocated(DomainEvent):
+    """The family moved to another municipality."""
+
+    service: ClassVar[str] = "housing"
+    reporters: ClassVar[frozenset[str]] = frozenset({"coa", "municipality"})
+
+    from_municipality: MunicipalityCode
+    to_municipality: MunicipalityCode
+    moved_on: date
+
+
+# --- handoffs (all services request; notify delivers and records) ------------------------------
 
 
 class HandoffRequested(DomainEvent):
-    """A rule asks the owner organisation to take over (part of) the case before the requester stops."""
+    """A rule asks the owner organisation to take over (part of) the case before the requester stops.
 
-    service: ClassVar[str] = "intake"
+    Any service may store it in its own subjects; notify turns every one into a task."""
+
+    service: ClassVar[str] = "*"
 
     handoff_id: str
     kind: HandoffKind
     requester: OrgId
     owner: OrgId
     due: date
+    municipality: MunicipalityCode = Field(description="Municipality that coordinates the case.")
     invited: tuple[OrgId, ...] = ()
+    checklist: tuple[str, ...] = ()
+    escalates: str | None = Field(default=None, description="For an escalation: the handoff it escalates.")
 
 
 class HandoffNotified(DomainEvent):
@@ -86,7 +308,10 @@ class HandoffNotified(DomainEvent):
     requester: OrgId
     owner: OrgId
     due: date
-    channel: Literal["nats"]
+    municipality: MunicipalityCode
+    invited: tuple[OrgId, ...] = ()
+    checklist: tuple[str, ...] = ()
+    channel: Literal["nats"] = "nats"
 
 
 class HandoffAccepted(DomainEvent):
@@ -96,6 +321,35 @@ class HandoffAccepted(DomainEvent):
 
     handoff_id: str
     accepted_by: OrgId
+
+
+class HandoffDeclined(DomainEvent):
+    """The owner organisation declined the handoff's task, with a reason."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    declined_by: OrgId
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class HandoffCompleted(DomainEvent):
+    """The owner organisation completed the handoff's task."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    completed_by: OrgId
+
+
+class HandoffEscalated(DomainEvent):
+    """Nobody accepted the handoff by its due date: escalated to the municipality's coordinator."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    escalated_to: OrgId
+    overdue_since: date
 
 
 # --- tasks: what an organisation receives and answers -----------------------------------------
@@ -112,6 +366,7 @@ class TaskOpened(DomainEvent):
     owner: OrgId
     due: date
     invited: tuple[OrgId, ...] = ()
+    checklist: tuple[str, ...] = ()
 
 
 class TaskAccepted(DomainEvent):
@@ -123,17 +378,39 @@ class TaskAccepted(DomainEvent):
     task_id: str
 
 
+class TaskDeclined(DomainEvent):
+    """The owner organisation declines a task it received, saying why."""
+
+    service: ClassVar[str] = "notify"
+    reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
+
+    task_id: str
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class TaskCompleted(DomainEvent):
+    """The owner organisation completed a task it accepted."""
+
+    service: ClassVar[str] = "notify"
+    reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
+
+    task_id: str
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+class DayStarted(DomainEvent):
+    """A day started (published on amv.clock.day). Every deadline is evaluated when a day starts."""
+
+    service: ClassVar[str] = "clock"
+
+    date: date
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.event_type: cls
-    for cls in (
-        ResidencePermitGranted,
-        ApplicationFiled,
-        HandoffRequested,
-        HandoffNotified,
-        HandoffAccepted,
-        TaskOpened,
-        TaskAccepted,
-    )
+    for cls in DomainEvent.__subclasses__()
 }
 
 
@@ -162,6 +439,24 @@ def derive(
         time=cause.time,
         data=event.model_dump(mode="json"),
         causationid=cause.id,
+    )
+
+
+def derive_on_day(event: DomainEvent, case_id: str, day: date, rule: str, service: str, key: str = "") -> CloudEvent:
+    """The envelope of an event that `rule` derives when a day starts.
+
+    Its id depends on the case, the rule and `key` (not on the day), so a rule fires once per
+    case and key however many days pass or are replayed."""
+    from contracts.clock import start_of
+
+    return CloudEvent(
+        id=derived_event_id(f"{case_id}/{key}", rule),
+        source=service_source(service),
+        type=event.type_name(),
+        subject=case_id,
+        time=start_of(day),
+        data=event.model_dump(mode="json"),
+        causationid=f"day-{day.isoformat()}",
     )
 
 

@@ -25,7 +25,8 @@ CaseId = Annotated[
 """Pseudonymous case id: 6–64 lowercase letters, digits or '-', not digits only."""
 
 OrgId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
-"""Organisation id as used in subjects: 'nidos', 'ind', 'coa', 'vwn', 'gm0855', 'wijkteam-gm0855'."""
+"""Organisation id as used in subjects: 'nidos', 'ind', 'coa', 'vwn-gm0855', 'gm0855' (the
+municipality), 'regie-gm0855' (its coordinator), 'wijkteam-gm0855', 'rmc-gm0855', 'school-<name>'."""
 
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^GM[0-9]{4}$")]
 """CBS municipality code, e.g. GM0855 (Tilburg)."""
@@ -36,7 +37,7 @@ def municipality_org(code: str) -> str:
     return code.lower()
 
 
-ORGANISATION_KINDS = ("nidos", "ind", "coa", "vwn", "municipality", "wijkteam", "school", "rmc")
+ORGANISATION_KINDS = ("nidos", "ind", "coa", "vwn", "municipality", "coordinator", "wijkteam", "school", "rmc")
 
 _KIND_PATTERNS = (
     (re.compile(r"^nidos$"), "nidos"),
@@ -44,6 +45,7 @@ _KIND_PATTERNS = (
     (re.compile(r"^coa$"), "coa"),
     (re.compile(r"^vwn(-gm[0-9]{4})?$"), "vwn"),
     (re.compile(r"^gm[0-9]{4}$"), "municipality"),
+    (re.compile(r"^regie-gm[0-9]{4}$"), "coordinator"),
     (re.compile(r"^wijkteam-gm[0-9]{4}$"), "wijkteam"),
     (re.compile(r"^school-[a-z0-9-]+$"), "school"),
     (re.compile(r"^rmc-gm[0-9]{4}$"), "rmc"),
@@ -56,3 +58,9 @@ def organisation_kind(org: str) -> str | None:
         if pattern.match(org):
             return kind
     return None
+
+
+def municipality_of(org: str) -> str | None:
+    """The municipality code an organisation belongs to ('wijkteam-gm0855' -> 'GM0855'), if any."""
+    match = re.search(r"gm([0-9]{4})$", org)
+    return f"GM{match.group(1)}" if match else None

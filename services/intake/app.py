@@ -1,4 +1,5 @@
-"""intake's wiring: inbox messages in, through the gate and the rules, into the store."""
+"""intake's wiring: partner reports about the application in, through the gate and the rules,
+into the store; and the triage of inbox messages that no service owns."""
 
 from nats.aio.msg import Msg
 
@@ -6,32 +7,17 @@ from contracts import subjects
 from contracts.events import EVENT_TYPES
 from contracts.inbox import Rejection, parse_inbox_message
 from services.intake import rules, state
-from services.runtime.service import (
-    ServiceRuntime,
-    Subscription,
-    build_app,
-    case_of_inbox_message,
-)
+from services.runtime.service import ServiceRuntime, Subscription, build_app, case_of_inbox_message
 from services.runtime.settings import Settings
 
 
 class IntakeService(ServiceRuntime):
     name = "intake"
+    state = state
+    rules = rules
 
     def subscriptions(self) -> list[Subscription]:
-        return [
-            Subscription("intake-inbox", self.on_report, case_of_inbox_message),
-            Subscription("inbox-triage", self.on_any_inbox_message, case_of_inbox_message),
-        ]
-
-    async def on_report(self, msg: Msg) -> str:
-        report = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes)
-        if isinstance(report, Rejection):
-            return await self.reject(msg, report)
-        outcome = await self.decide_and_append(report.case_id, state.fold, lambda case: rules.decide(case, report))
-        if isinstance(outcome, Rejection):
-            return await self.reject(msg, outcome)
-        return "stored" if outcome else "duplicate"
+        return [*super().subscriptions(), Subscription("inbox-triage", self.on_any_inbox_message, case_of_inbox_message)]
 
     async def on_any_inbox_message(self, msg: Msg) -> str:
         """Reject what no service's consumer would ever read: a malformed subject or an unknown type."""

@@ -1,52 +1,183 @@
-"""intake's decisions: pure functions from the case and a partner's report to new events.
+"""intake's decisions: pure functions from the case (and a report or a day) to new events.
 
-Section numbers refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt.
+Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from contracts.envelope import CloudEvent, derived_event_id
-from contracts.events import ApplicationFiled, HandoffRequested, ResidencePermitGranted, derive
-from contracts.ids import municipality_org
+from contracts.envelope import CloudEvent
+from contracts.events import (
+    ApplicationDecided,
+    ApplicationFiled,
+    DnaTestOffered,
+    FilingDeadlineApproaching,
+    FilingDeadlineMissed,
+    ParentsArrived,
+    ResidencePermitGranted,
+    derive_on_day,
+)
 from contracts.inbox import Rejection, Report
+from services.dates import add_months
+from services.handoffs import requested_on_day, requested_on_event
 from services.intake.state import IntakeCase
+from services.runtime.directory import Directory
 
 SERVICE = "intake"
+FILING_PERIOD_MONTHS = 3
+FILING_WARNING = timedelta(weeks=4)
 TRANSITION_MEETING_LEAD = timedelta(weeks=4)
+FAMILY_HOUSING_LEAD = timedelta(weeks=8)
+ARRIVAL_TASKS_LEAD = timedelta(weeks=4)
+PETITION_EXPECTED_WITHIN = timedelta(weeks=6)
+PETITION_TASK_LEAD = timedelta(weeks=2)
 
 
-def decide(case: IntakeCase, report: Report) -> list[CloudEvent] | Rejection:
+def decide(case: IntakeCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
     """What intake stores for a partner's report: the report itself plus what rules derive from it."""
     if report.envelope.id in case.event_ids:
         return []  # the same report again: already stored, nothing new
-    event = report.event
+    refusal = check_order(case, report, directory)
+    if refusal is not None:
+        return refusal
+    match report.event:
+        case ApplicationFiled():
+            return [report.envelope, *on_application_filed(case, report.envelope, report.event, directory)]
+        case ParentsArrived():
+            return [report.envelope, *on_parents_arrived(case, report.envelope, report.event, directory)]
+    return [report.envelope]
+
+
+def check_order(case: IntakeCase, report: Report, directory: Directory) -> Rejection | None:
+    """§2.1, the order of facts: an application needs a permit, a decision needs an application,
+    parents can only arrive after approval. Out-of-order reports are refused, not stored."""
+    case_id, event = report.case_id, report.event
     if isinstance(event, ResidencePermitGranted):
         if case.permit is not None:
-            return Rejection("duplicate-fact", f"case {report.case_id} already has a residence permit", "subject")
-        return [report.envelope]
+            return Rejection("duplicate-fact", f"case {case_id} already has a residence permit", "subject")
+        if directory.of(event.municipality) is None:
+            return Rejection(
+                "unknown-municipality", f"municipality {event.municipality} is not in the organisation directory",
+                "data.municipality",
+            )
+        return None
     if not case.exists:
-        return Rejection(
-            "unknown-case", f"case {report.case_id} is unknown: report ResidencePermitGranted first", "subject"
-        )
-    if isinstance(event, ApplicationFiled):
-        if case.filed is not None:
-            return Rejection("duplicate-fact", f"case {report.case_id} already has an application filed", "subject")
-        return [report.envelope, plan_transition_meeting(case, report.envelope, event)]
-    return Rejection("unknown-event-type", f"intake does not handle {event.event_type}", "type")
+        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject")
+    match event:
+        case ApplicationFiled() if case.filed is not None:
+            return Rejection("duplicate-fact", f"case {case_id} already has an application filed", "subject")
+        case DnaTestOffered() | ApplicationDecided() if case.filed is None:
+            return Rejection("out-of-order", f"{event.event_type} needs ApplicationFiled first", "type")
+        case DnaTestOffered() if case.decision is not None:
+            return Rejection("out-of-order", "the application is already decided: no DNA test any more", "type")
+        case ApplicationDecided() if case.decision is not None:
+            return Rejection("duplicate-fact", f"case {case_id} is already decided", "subject")
+        case ParentsArrived() if case.decision is None or case.decision.decision != "approved":
+            return Rejection("out-of-order", "parents can only arrive after an approved application", "type")
+        case ParentsArrived() if case.arrived is not None:
+            return Rejection("duplicate-fact", f"the parents of case {case_id} already arrived", "subject")
+        case ParentsArrived() if directory.of(event.municipality) is None:
+            return Rejection(
+                "unknown-municipality", f"municipality {event.municipality} is not in the organisation directory",
+                "data.municipality",
+            )
+    return None
 
 
-def plan_transition_meeting(case: IntakeCase, filed: CloudEvent, event: ApplicationFiled) -> CloudEvent:
-    """§4.1: once the application is filed, the municipality plans a multidisciplinary transition
-    meeting with Nidos, the district team and VluchtelingenWerk, long before the parents arrive."""
+def on_application_filed(
+    case: IntakeCase, filed: CloudEvent, event: ApplicationFiled, directory: Directory
+) -> list[CloudEvent]:
+    """§4.1, start early: once the application is filed, the municipality plans a
+    multidisciplinary transition meeting (Nidos, district team, VluchtelingenWerk and the school
+    invited) and starts looking for a family home, long before the parents arrive."""
     assert case.permit is not None
-    municipality = municipality_org(case.permit.municipality)
-    rule = "plan-transition-meeting"
-    handoff = HandoffRequested(
-        handoff_id=derived_event_id(filed.id, rule),  # the id of the event itself
-        kind="plan-transition-meeting",
-        requester="nidos",
-        owner=municipality,
-        due=event.filed_on + TRANSITION_MEETING_LEAD,
-        invited=("nidos", f"wijkteam-{municipality}", "vwn"),
-    )
-    return derive(handoff, filed, rule, SERVICE)
+    code = case.permit.municipality
+    local = directory.of(code)
+    assert local is not None
+    invited = ("nidos", local.district_team, local.vwn) + ((case.school,) if case.school else ())
+    return [
+        requested_on_event(
+            filed, "plan-transition-meeting", SERVICE, kind="plan-transition-meeting", requester="nidos",
+            owner=local.municipality, due=event.filed_on + TRANSITION_MEETING_LEAD, municipality=code, invited=invited,
+        ),
+        requested_on_event(
+            filed, "plan-family-housing", SERVICE, kind="plan-family-housing", requester="nidos",
+            owner=local.municipality, due=event.filed_on + FAMILY_HOUSING_LEAD, municipality=code,
+        ),
+    ]
+
+
+def on_parents_arrived(
+    case: IntakeCase, arrived: CloudEvent, event: ParentsArrived, directory: Directory
+) -> list[CloudEvent]:
+    """§4.3: when the parents arrive, their municipality runs the brede intake and the PIP (Wet
+    inburgering 2021), and VluchtelingenWerk starts social guidance of the parents."""
+    local = directory.of(event.municipality)
+    assert local is not None
+    due = event.arrival_date + ARRIVAL_TASKS_LEAD
+    return [
+        requested_on_event(
+            arrived, "brede-intake-pip", SERVICE, kind="brede-intake-pip", requester="coa",
+            owner=local.municipality, due=due, municipality=event.municipality,
+        ),
+        requested_on_event(
+            arrived, "social-guidance-parents", SERVICE, kind="social-guidance-parents", requester=local.municipality,
+            owner=local.vwn, due=due, municipality=event.municipality,
+        ),
+    ]
+
+
+def react(case: IntakeCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
+    """intake reacts to no other service's events; it reads them when it decides."""
+    return []
+
+
+def filing_deadline(case: IntakeCase) -> date | None:
+    return add_months(case.permit.permit_date, FILING_PERIOD_MONTHS) if case.permit else None
+
+
+def on_day(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent]:
+    """What becomes due for the case when `day` starts."""
+    return filing_deadline_rule(case, day, directory) + petition_rule(case, day, directory)
+
+
+def filing_deadline_rule(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent]:
+    """§2.1: the application must be filed within 3 months of the permit. Four weeks before the
+    deadline, Nidos' reunification officer gets a task; the day after it, the miss is recorded."""
+    deadline = filing_deadline(case)
+    if deadline is None or case.filed is not None or case.deadline_missed:
+        return []
+    assert case.permit is not None
+    if day > deadline:
+        return [derive_on_day(FilingDeadlineMissed(deadline=deadline), case.case_id, day, "filing-deadline-missed", SERVICE)]
+    if day >= deadline - FILING_WARNING and not case.deadline_approaching:
+        local = directory.of(case.permit.municipality)
+        assert local is not None
+        return [
+            derive_on_day(
+                FilingDeadlineApproaching(deadline=deadline), case.case_id, day, "filing-deadline-approaching", SERVICE
+            ),
+            requested_on_day(
+                case.case_id, day, "file-reunification-application", SERVICE, kind="file-reunification-application",
+                requester=local.coordinator, owner="nidos", due=deadline, municipality=case.permit.municipality,
+            ),
+        ]
+    return []
+
+
+def petition_rule(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent]:
+    """§2.3: about three months after arrival the court transfers guardianship to the parents, so
+    Nidos is expected to petition early. No petition six weeks after arrival: a task to Nidos."""
+    if case.arrived is None or case.transfer_requested or "petition-guardianship-transfer" in case.handoff_kinds:
+        return []
+    expected_by = case.arrived.arrival_date + PETITION_EXPECTED_WITHIN
+    if day < expected_by:
+        return []
+    local = directory.of(case.arrived.municipality)
+    assert local is not None
+    return [
+        requested_on_day(
+            case.case_id, day, "petition-guardianship-transfer", SERVICE, kind="petition-guardianship-transfer",
+            requester=local.coordinator, owner="nidos", due=expected_by + PETITION_TASK_LEAD,
+            municipality=case.arrived.municipality,
+        )
+    ]

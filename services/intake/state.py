@@ -1,35 +1,69 @@
-"""The intake case: its stored events folded into what the rules need to know."""
+"""The intake case: every event of the case (all services) folded into what intake's rules need."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.envelope import CloudEvent
-from contracts.events import ApplicationFiled, ResidencePermitGranted, data_of
+from contracts.events import (
+    ApplicationDecided,
+    ApplicationFiled,
+    DnaTestOffered,
+    EducationEnrolled,
+    FilingDeadlineApproaching,
+    FilingDeadlineMissed,
+    GuardianshipTransferRequested,
+    HandoffRequested,
+    ParentsArrived,
+    ResidencePermitGranted,
+    data_of,
+)
 
 
 @dataclass
 class IntakeCase:
+    case_id: str
     event_ids: set[str] = field(default_factory=set)
     permit: ResidencePermitGranted | None = None
     filed: ApplicationFiled | None = None
+    dna_offered: DnaTestOffered | None = None
+    decision: ApplicationDecided | None = None
+    arrived: ParentsArrived | None = None
+    deadline_approaching: bool = False
+    deadline_missed: bool = False
+    transfer_requested: bool = False  # guardianship's fact: Nidos petitioned the court
+    school: str | None = None  # guardianship's fact: the young person's school
+    handoff_kinds: set[str] = field(default_factory=set)  # kinds intake already requested
 
     @property
     def exists(self) -> bool:
-        return bool(self.event_ids)
+        return self.permit is not None
+
+
+def empty(case_id: str) -> IntakeCase:
+    return IntakeCase(case_id)
 
 
 def apply(case: IntakeCase, envelope: CloudEvent) -> IntakeCase:
     case.event_ids.add(envelope.id)
     event = data_of(envelope)
-    if isinstance(event, ResidencePermitGranted):
-        case.permit = event
-    elif isinstance(event, ApplicationFiled):
-        case.filed = event
-    return case
-
-
-def fold(events: Iterable[CloudEvent]) -> IntakeCase:
-    case = IntakeCase()
-    for envelope in events:
-        apply(case, envelope)
+    match event:
+        case ResidencePermitGranted():
+            case.permit = event
+        case ApplicationFiled():
+            case.filed = event
+        case DnaTestOffered():
+            case.dna_offered = event
+        case ApplicationDecided():
+            case.decision = event
+        case ParentsArrived():
+            case.arrived = event
+        case FilingDeadlineApproaching():
+            case.deadline_approaching = True
+        case FilingDeadlineMissed():
+            case.deadline_missed = True
+        case GuardianshipTransferRequested():
+            case.transfer_requested = True
+        case EducationEnrolled():
+            case.school = event.school
+        case HandoffRequested() if envelope.source.endswith(":intake"):
+            case.handoff_kinds.add(event.kind)
     return case

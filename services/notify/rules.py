@@ -1,57 +1,120 @@
-"""notify's decisions: a handoff request becomes a task for its owner; only the owner accepts it."""
+"""notify's decisions: every handoff request becomes a task for its owner; only the owner answers
+it, along the HL7 FHIR Task states; a task nobody accepted in time is escalated, once."""
+
+from datetime import date, timedelta
 
 from contracts.envelope import CloudEvent
-from contracts.events import HandoffAccepted, HandoffNotified, HandoffRequested, TaskAccepted, TaskOpened, derive
+from contracts.events import (
+    DomainEvent,
+    HandoffAccepted,
+    HandoffCompleted,
+    HandoffDeclined,
+    HandoffEscalated,
+    HandoffNotified,
+    HandoffRequested,
+    TaskAccepted,
+    TaskCompleted,
+    TaskDeclined,
+    TaskOpened,
+    derive,
+    derive_on_day,
+)
+from contracts.ids import municipality_of
 from contracts.inbox import Rejection, Report
-from services.notify.state import NotifyCase
+from services.handoffs import requested_on_day
+from services.notify.state import NotifyCase, Task
+from services.runtime.directory import Directory
 
 SERVICE = "notify"
+ESCALATION_DUE_IN = timedelta(weeks=1)
+NOT_ESCALATED = frozenset({"escalation", "support-gap"})  # escalations are never escalated again
+
+# FHIR Task status transitions an owner may make: (status now, answer) -> status after.
+TRANSITIONS = {
+    ("requested", "TaskAccepted"): "accepted",
+    ("requested", "TaskDeclined"): "rejected",
+    ("accepted", "TaskCompleted"): "completed",
+}
 
 
-def task_for(requested: CloudEvent) -> CloudEvent:
-    """The task the owner receives on amv.tasks.<owner>.TaskOpened; its id is the handoff's id,
-    so a re-sent task is recognisable as the same one (a stable delivery id)."""
-    handoff = HandoffRequested.model_validate(requested.data)
-    task = TaskOpened(
-        task_id=handoff.handoff_id,
-        kind=handoff.kind,
-        requester=handoff.requester,
-        owner=handoff.owner,
-        due=handoff.due,
-        invited=handoff.invited,
-    )
-    return derive(task, requested, "task-opened", SERVICE)
-
-
-def notify_owner(case: NotifyCase, requested: CloudEvent) -> list[CloudEvent]:
-    """Record that the handoff's task was delivered, unless it already was."""
-    handoff = HandoffRequested.model_validate(requested.data)
-    if handoff.handoff_id in case.tasks:
+def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
+    """§4.1, hand over warmly: a handoff request becomes a task delivered to its owner, once."""
+    if event.event_type != "HandoffRequested":
+        return []
+    handoff = HandoffRequested.model_validate(event.data)
+    task = case.tasks.get(handoff.handoff_id)
+    if task is not None and task.status != "draft":
         return []
     notified = HandoffNotified(
-        handoff_id=handoff.handoff_id,
-        kind=handoff.kind,
-        requester=handoff.requester,
-        owner=handoff.owner,
-        due=handoff.due,
-        channel="nats",
+        handoff_id=handoff.handoff_id, kind=handoff.kind, requester=handoff.requester, owner=handoff.owner,
+        due=handoff.due, municipality=handoff.municipality, invited=handoff.invited, checklist=handoff.checklist,
     )
-    return [derive(notified, requested, "handoff-notified", SERVICE)]
+    return [derive(notified, event, "handoff-notified", SERVICE)]
 
 
-def answer(case: NotifyCase, report: Report) -> list[CloudEvent] | Rejection:
-    """An organisation's answer to a task it owns."""
+def task_message(notified: CloudEvent) -> CloudEvent:
+    """The task the owner receives on amv.tasks.<owner>.TaskOpened. Its id depends only on the
+    handoff, so a re-sent task is recognisably the same one (a stable delivery id)."""
+    event = HandoffNotified.model_validate(notified.data)
+    task = TaskOpened(
+        task_id=event.handoff_id, kind=event.kind, requester=event.requester, owner=event.owner, due=event.due,
+        invited=event.invited, checklist=event.checklist,
+    )
+    return derive(task, notified, "task-opened", SERVICE)
+
+
+def decide(case: NotifyCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
+    """An organisation's answer to a task it owns: accept, decline (with a reason) or complete."""
     if report.envelope.id in case.handled:
         return []
-    event = report.event
-    if not isinstance(event, TaskAccepted):
-        return Rejection("unknown-event-type", f"notify does not handle {event.event_type}", "type")
-    task = case.tasks.get(event.task_id)
-    if task is None:
-        return Rejection("unknown-task", f"case {report.case_id} has no task {event.task_id}", "data.task_id")
+    answer = report.event
+    task_id = getattr(answer, "task_id", None)
+    task = case.tasks.get(task_id) if task_id else None
+    if task is None or task.status == "draft":
+        return Rejection("unknown-task", f"case {report.case_id} has no task {task_id}", "data.task_id")
     if task.owner != report.org:
-        return Rejection("not-owner", f"only the owner ({task.owner}) may accept task {event.task_id}", "data.task_id")
-    if task.status != "requested":
-        return Rejection("illegal-transition", f"task {event.task_id} is {task.status}, it cannot be accepted", "data.task_id")
-    accepted = HandoffAccepted(handoff_id=task.task_id, accepted_by=report.org)
-    return [derive(accepted, report.envelope, "handoff-accepted", SERVICE)]
+        return Rejection("not-owner", f"only the owner ({task.owner}) may answer task {task_id}", "data.task_id")
+    if (task.status, answer.event_type) not in TRANSITIONS:
+        return Rejection(
+            "illegal-transition", f"task {task_id} is {task.status}: it cannot take {answer.event_type}", "type"
+        )
+    return [derive(recorded_answer(task, answer, report.org), report.envelope, f"answer-{answer.event_type}", SERVICE)]
+
+
+def recorded_answer(task: Task, answer: DomainEvent, org: str) -> DomainEvent:
+    match answer:
+        case TaskAccepted():
+            return HandoffAccepted(handoff_id=task.task_id, accepted_by=org)
+        case TaskDeclined():
+            return HandoffDeclined(handoff_id=task.task_id, declined_by=org, reason=answer.reason)
+        case TaskCompleted():
+            return HandoffCompleted(handoff_id=task.task_id, completed_by=org)
+    raise ValueError(f"not an answer: {answer.event_type}")
+
+
+def on_day(case: NotifyCase, day: date, directory: Directory) -> list[CloudEvent]:
+    """§4.4, never let a case fall between two organisations: a task still not accepted after its
+    due date is escalated to the coordinator of the owner's municipality, once per task."""
+    events: list[CloudEvent] = []
+    for task in case.tasks.values():
+        if task.status != "requested" or task.escalated or task.kind in NOT_ESCALATED or day <= task.due:
+            continue
+        code = municipality_of(task.owner) or task.municipality
+        local = directory.of(code) or directory.of(task.municipality)
+        if local is None:
+            continue
+        overdue_since = task.due + timedelta(days=1)
+        events.append(
+            derive_on_day(
+                HandoffEscalated(handoff_id=task.task_id, escalated_to=local.coordinator, overdue_since=overdue_since),
+                case.case_id, day, "handoff-escalated", SERVICE, key=task.task_id,
+            )
+        )
+        events.append(
+            requested_on_day(
+                case.case_id, day, "escalation", SERVICE, key=task.task_id, kind="escalation", requester=task.owner,
+                owner=local.coordinator, due=day + ESCALATION_DUE_IN, municipality=task.municipality,
+                escalates=task.task_id,
+            )
+        )
+    return events

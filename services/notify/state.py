@@ -1,11 +1,18 @@
-"""The notify case: the tasks of one case and where each stands."""
+"""The notify case: the tasks of one case and where each stands (HL7 FHIR Task status)."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.envelope import CloudEvent
-from contracts.events import HandoffAccepted, HandoffNotified, data_of
+from contracts.events import (
+    HandoffAccepted,
+    HandoffCompleted,
+    HandoffDeclined,
+    HandoffEscalated,
+    HandoffNotified,
+    HandoffRequested,
+    data_of,
+)
 
 
 @dataclass
@@ -15,11 +22,16 @@ class Task:
     requester: str
     owner: str
     due: date
-    status: str = "requested"  # FHIR Task status
+    municipality: str
+    invited: tuple[str, ...] = ()
+    checklist: tuple[str, ...] = ()
+    status: str = "draft"  # FHIR: draft until delivered, then requested, accepted, rejected, completed
+    escalated: bool = False
 
 
 @dataclass
 class NotifyCase:
+    case_id: str
     # Ids of stored events and of the reports that caused them: a report seen again is a duplicate.
     handled: set[str] = field(default_factory=set)
     tasks: dict[str, Task] = field(default_factory=dict)
@@ -29,20 +41,32 @@ class NotifyCase:
         return bool(self.handled)
 
 
+def empty(case_id: str) -> NotifyCase:
+    return NotifyCase(case_id)
+
+
 def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
     case.handled.add(envelope.id)
     if envelope.causationid:
         case.handled.add(envelope.causationid)
     event = data_of(envelope)
-    if isinstance(event, HandoffNotified):
-        case.tasks[event.handoff_id] = Task(event.handoff_id, event.kind, event.requester, event.owner, event.due)
-    elif isinstance(event, HandoffAccepted):
-        case.tasks[event.handoff_id].status = "accepted"
-    return case
-
-
-def fold(events: Iterable[CloudEvent]) -> NotifyCase:
-    case = NotifyCase()
-    for envelope in events:
-        apply(case, envelope)
+    match event:
+        case HandoffRequested():
+            case.tasks.setdefault(
+                event.handoff_id,
+                Task(
+                    event.handoff_id, event.kind, event.requester, event.owner, event.due, event.municipality,
+                    event.invited, event.checklist,
+                ),
+            )
+        case HandoffNotified():
+            case.tasks[event.handoff_id].status = "requested"
+        case HandoffAccepted():
+            case.tasks[event.handoff_id].status = "accepted"
+        case HandoffDeclined():
+            case.tasks[event.handoff_id].status = "rejected"
+        case HandoffCompleted():
+            case.tasks[event.handoff_id].status = "completed"
+        case HandoffEscalated():
+            case.tasks[event.handoff_id].escalated = True
     return case

@@ -63,6 +63,14 @@ class EventStore:
         stored = await read_stream(self._nc, self._stream, subjects.case_events(service, case_id), self._timeout)
         return CaseHistory([decode(msg.data) for msg in stored], stored[-1].seq if stored else 0)
 
+    async def load_case(self, service: str, case_id: str) -> CaseHistory:
+        """Every event of one case across all services, in order, with `service`'s version of it:
+        rules decide on the whole picture, but only conflict with writers of their own subjects."""
+        stored = await read_stream(self._nc, self._stream, subjects.case_events("*", case_id), self._timeout)
+        own = f"{subjects.EVENTS_PREFIX}.{service}."
+        version = max((msg.seq for msg in stored if msg.subject.startswith(own)), default=0)
+        return CaseHistory([decode(msg.data) for msg in stored], version)
+
     async def append(
         self, service: str, case_id: str, events: Sequence[CloudEvent], expected_version: int
     ) -> int:

@@ -18,6 +18,7 @@ from services.runtime.eventstore import EVENTS_STREAM
 INBOX_STREAM = "AMV_INBOX"
 REJECTED_STREAM = "AMV_REJECTED"
 TASKS_STREAM = "AMV_TASKS"
+CLOCK_STREAM = "AMV_CLOCK"
 DAY = 24 * 3600.0
 
 
@@ -65,6 +66,14 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
             allow_direct=True,
             **common,
         ),
+        StreamConfig(
+            name=CLOCK_STREAM,
+            description="Time: DayStarted on amv.clock.day (a JetStream schedule in production).",
+            subjects=["amv.clock.>"],
+            max_age=2 * 365 * DAY,
+            allow_msg_schedules=True,
+            **common,
+        ),
     ]
 
 
@@ -77,52 +86,51 @@ class Consumer:
     description: str
 
 
+# The events of other services (or its own) each service reacts to, besides partner reports and days.
+REACTIONS: dict[str, tuple[str, ...]] = {
+    "intake": (),
+    "guardianship": ("HandoffAccepted",),
+    "housing": ("EducationEnrolled",),
+    "notify": ("HandoffRequested",),
+}
+
+
 def consumers() -> list[Consumer]:
-    """Every durable consumer, per service."""
-    return [
-        Consumer(
-            "intake",
-            INBOX_STREAM,
-            "intake-inbox",
-            tuple(subjects.inbox("*", t) for t in inbox_types("intake")),
-            "Partner reports about the reunification application.",
-        ),
+    """Every durable consumer: per service its inbox, its reactions and the clock."""
+    found = [
         Consumer(
             "intake",
             INBOX_STREAM,
             "inbox-triage",
             (f"{subjects.INBOX_PREFIX}.>",),
             "Rejects inbox messages no service owns (unknown type, malformed subject).",
-        ),
-        Consumer(
-            "notify",
-            EVENTS_STREAM,
-            "notify-handoffs",
-            (subjects.events_of_type("HandoffRequested"),),
-            "Handoff requests of every service, turned into tasks.",
-        ),
-        Consumer(
-            "notify",
-            INBOX_STREAM,
-            "notify-inbox",
-            tuple(subjects.inbox("*", t) for t in inbox_types("notify")),
-            "Answers of organisations to their tasks.",
-        ),
-        Consumer(
-            "guardianship",
-            EVENTS_STREAM,
-            "guardianship-events",
-            (f"{subjects.EVENTS_PREFIX}.intake.>",),
-            "Intake's events, for the young person's support.",
-        ),
-        Consumer(
-            "housing",
-            EVENTS_STREAM,
-            "housing-events",
-            (f"{subjects.EVENTS_PREFIX}.intake.>",),
-            "Intake's events, for the family's housing.",
-        ),
+        )
     ]
+    for service, reactions in REACTIONS.items():
+        if inbox_types(service):
+            found.append(
+                Consumer(
+                    service,
+                    INBOX_STREAM,
+                    f"{service}-inbox",
+                    tuple(subjects.inbox("*", t) for t in inbox_types(service)),
+                    f"Partner reports that {service} owns.",
+                )
+            )
+        if reactions:
+            found.append(
+                Consumer(
+                    service,
+                    EVENTS_STREAM,
+                    f"{service}-reactions",
+                    tuple(subjects.events_of_type(t) for t in reactions),
+                    f"Stored events {service} reacts to: {', '.join(reactions)}.",
+                )
+            )
+        found.append(
+            Consumer(service, CLOCK_STREAM, f"{service}-clock", (subjects.CLOCK_DAY,), "Days: deadlines are due.")
+        )
+    return found
 
 
 def consumer(durable: str) -> Consumer:

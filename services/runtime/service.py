@@ -1,15 +1,17 @@
-"""What every service shares: connect, provision, run its consumers, decide and append, reject.
+"""What every service shares: connect, provision, keep a projection, run its consumers, and the
+three ways a decision is triggered: a partner's report, a stored event it reacts to, a new day.
 
-A service subclasses `ServiceRuntime`, names its subscriptions, and writes thin handlers that
-call its pure rules. `build_app` wraps it in a FastStream application (lifecycle, signals,
-connection), so `python -m services.<name>` runs it.
+A service names its state module (`empty`, `apply`) and its rules module (`decide`, `react`,
+`on_day`, all pure); this class does the I/O around them. `build_app` wraps it in a FastStream
+application (lifecycle, signals, connection), so `python -m services.<name>` runs it.
 """
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from types import ModuleType
+from typing import Any
 
 import structlog
 from faststream import FastStream
@@ -18,18 +20,23 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from contracts import subjects
+from contracts.clock import day_of
 from contracts.envelope import CloudEvent
-from contracts.inbox import Rejection
+from contracts.events import inbox_types
+from contracts.inbox import Rejection, parse_inbox_message
+from services.casefold import fold
 from services.runtime import provision
 from services.runtime.consumer import CaseOrderedConsumer
-from services.runtime.eventstore import EventStore, VersionConflict
+from services.runtime.directory import Directory, load_directory
+from services.runtime.eventstore import EventStore, VersionConflict, decode
 from services.runtime.logging import configure_logging
+from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
 from services.runtime.settings import Settings
 
 log = structlog.get_logger()
-State = TypeVar("State")
 MAX_DECIDE_ATTEMPTS = 20
+Decision = list[CloudEvent] | Rejection
 
 
 def case_of_inbox_message(msg: Msg) -> str:
@@ -55,23 +62,37 @@ class Subscription:
 
 class ServiceRuntime:
     name: str = "service"
+    state: ModuleType  # empty(case_id) -> State; apply(State, CloudEvent) -> State
+    rules: ModuleType  # decide(state, report, directory); react(state, event, directory); on_day(state, day, directory)
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, directory: Directory | None = None) -> None:
         self.settings = settings
+        # Loaded before anything connects: a broken directory stops start-up with a clear error.
+        self.directory = directory or load_directory(settings.directory or None)
         self._consumers: list[CaseOrderedConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
 
+    # --- wiring -----------------------------------------------------------------------------
+
     def subscriptions(self) -> list[Subscription]:
-        raise NotImplementedError
+        subs = []
+        if inbox_types(self.name):
+            subs.append(Subscription(f"{self.name}-inbox", self.on_report, case_of_inbox_message))
+        if provision.REACTIONS.get(self.name):
+            subs.append(Subscription(f"{self.name}-reactions", self.on_stored_event, case_of_event_message))
+        subs.append(Subscription(f"{self.name}-clock", self.on_clock, lambda msg: "clock"))
+        return subs
 
     async def start(self, nc: NATS) -> None:
         self.nc = nc
         self.js = nc.jetstream(timeout=self.settings.publish_ack_timeout_s)
         self.store = EventStore(nc, self.settings.publish_ack_timeout_s)
-        await provision.provision_streams(self.js, duplicate_window_s=self.settings.duplicate_window_s)
-        await provision.provision_consumers(
-            self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s
+        await provision.provision_streams(
+            self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
+        await provision.provision_consumers(self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s)
+        self.projection = Projection(nc, self.state.empty, self.state.apply)
+        await self.projection.start()
         for sub in self.subscriptions():
             spec = provision.consumer(sub.durable)
             consumer = CaseOrderedConsumer(
@@ -94,7 +115,66 @@ class ServiceRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._consumers.clear()
         self._tasks.clear()
+        await self.projection.stop()
         log.info("service stopped", service=self.name)
+
+    # --- the three triggers -----------------------------------------------------------------
+
+    async def on_report(self, msg: Msg) -> str:
+        """A partner's report from the inbox: gate, decide, store, or reject with the reason."""
+        report = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes)
+        if isinstance(report, Rejection):
+            return await self.reject(msg, report)
+        structlog.contextvars.bind_contextvars(event_id=report.envelope.id, case_id=report.case_id)
+        outcome = await self.decide_and_append(
+            report.case_id, lambda case: self.rules.decide(case, report, self.directory)
+        )
+        if isinstance(outcome, Rejection):
+            return await self.reject(msg, outcome)
+        return "stored" if outcome else "duplicate"
+
+    async def on_stored_event(self, msg: Msg) -> str:
+        """An event another rule stored, which this service reacts to."""
+        event = decode(msg.data)
+        structlog.contextvars.bind_contextvars(event_id=event.id, causation_id=event.causationid, case_id=event.subject)
+        outcome = await self.decide_and_append(event.subject, lambda case: self.rules.react(case, event, self.directory))
+        return "reacted" if outcome else "nothing-to-do"
+
+    async def on_clock(self, msg: Msg) -> str:
+        """A day started: every case whose deadline falls due gets its decision."""
+        day = day_of(msg.data, msg.metadata.timestamp)
+        if isinstance(day, Rejection):
+            log.error("clock message refused", reason=day.reason)
+            return "rejected"
+        structlog.contextvars.bind_contextvars(day=day.isoformat())
+        await self.projection.caught_up()
+        decided = 0
+        for case_id, case in list(self.projection.cases.items()):
+            if self.rules.on_day(case, day, self.directory):  # cheap look at the projection first
+                outcome = await self.decide_and_append(case_id, lambda fresh: self.rules.on_day(fresh, day, self.directory))
+                decided += bool(outcome)
+        return f"day-{day.isoformat()}: {decided} cases"
+
+    # --- shared mechanics -------------------------------------------------------------------
+
+    async def before_append(self, events: list[CloudEvent]) -> None:
+        """The side effect of a decision (a delivery), run before it is recorded: a crash in
+        between repeats it (at least once), never loses it. Most services have none."""
+
+    async def decide_and_append(self, case_id: str, decide: Callable[[Any], Decision]) -> Decision:
+        """Load the case, decide, append with the version check; on a conflict, do it again."""
+        for _ in range(MAX_DECIDE_ATTEMPTS):
+            history = await self.store.load_case(self.name, case_id)
+            outcome = decide(fold(self.state, case_id, history.events))
+            if isinstance(outcome, Rejection) or not outcome:
+                return outcome
+            await self.before_append(outcome)
+            try:
+                await self.store.append(self.name, case_id, outcome, history.version)
+            except VersionConflict:
+                continue
+            return outcome
+        raise VersionConflict(f"case {case_id}: still conflicting after {MAX_DECIDE_ATTEMPTS} attempts")
 
     async def reject(self, msg: Msg, rejection: Rejection) -> str:
         """Refuse an inbox message: it goes, untouched, to amv.rejected.<org>.<EventType>."""
@@ -126,31 +206,6 @@ class ServiceRuntime:
         consumer = msg.metadata.consumer or "unknown"
         await self.js.publish(subjects.dead_letter(self.name, consumer), msg.data, headers=headers)
 
-    async def decide_and_append(
-        self,
-        case_id: str,
-        fold: Callable[[Iterable[CloudEvent]], State],
-        decide: Callable[[State], list[CloudEvent] | Rejection],
-        before_append: Callable[[list[CloudEvent]], Awaitable[None]] | None = None,
-    ) -> list[CloudEvent] | Rejection:
-        """Load the case, decide, append with the version check; on a conflict, do it again.
-
-        `before_append` runs the decision's side effect (a delivery) before it is recorded: a crash
-        in between repeats the delivery (at least once), never loses it."""
-        for _ in range(MAX_DECIDE_ATTEMPTS):
-            history = await self.store.load(self.name, case_id)
-            outcome = decide(fold(history.events))
-            if isinstance(outcome, Rejection) or not outcome:
-                return outcome
-            if before_append is not None:
-                await before_append(outcome)
-            try:
-                await self.store.append(self.name, case_id, outcome, history.version)
-            except VersionConflict:
-                continue
-            return outcome
-        raise VersionConflict(f"case {case_id}: still conflicting after {MAX_DECIDE_ATTEMPTS} attempts")
-
 
 def build_app(runtime: ServiceRuntime) -> FastStream:
     """The FastStream application of a service: connects, starts the runtime, stops it cleanly."""
@@ -168,3 +223,4 @@ def build_app(runtime: ServiceRuntime) -> FastStream:
         await runtime.stop()
 
     return app
+

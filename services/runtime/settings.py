@@ -22,4 +22,6 @@ class Settings(BaseSettings):
     max_deliver: int = Field(default=8, ge=2, description="Deliveries before a failing message is dead-lettered.")
     ack_wait_s: float = Field(default=30.0, gt=0, description="Seconds before an unacknowledged message is redelivered.")
     fetch_batch: int = Field(default=256, ge=1, le=4096, description="Messages fetched per pull.")
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="Replicas of each stream (3 on a cluster).")
+    directory: str = Field(default="", description="Organisation directory YAML; empty: deploy/organisations.yaml.")
     duplicate_window_s: float = Field(default=2 * 24 * 3600, gt=0, description="JetStream de-duplication window.")

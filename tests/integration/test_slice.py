@@ -19,6 +19,7 @@ from tests.support.system import RunningSystem
 
 pytestmark = pytest.mark.integration
 
+MEETING = "plan-transition-meeting"
 PERMIT = {"date_of_birth": "2010-05-17", "municipality": "GM0855", "permit_date": "2026-01-10"}
 
 
@@ -44,7 +45,7 @@ async def test_a_filed_application_becomes_a_task_the_municipality_accepts(syste
 
     while True:  # the task arrives live on the municipality's subject
         task = json.loads((await live_tasks.next_msg(timeout=10)).data)
-        if task["subject"] == case_id:
+        if task["subject"] == case_id and task["data"]["kind"] == "plan-transition-meeting":
             break
     assert task["type"] == "nl.warmeoverdracht.TaskOpened.v1"
     assert task["data"]["kind"] == "plan-transition-meeting"
@@ -64,6 +65,7 @@ async def test_a_filed_application_becomes_a_task_the_municipality_accepts(syste
         "ResidencePermitGranted",
         "ApplicationFiled",
         "HandoffRequested",
+        "HandoffRequested",
     ]
 
 
@@ -73,13 +75,13 @@ async def test_the_same_event_id_published_twice_gives_one_task(system, nc) -> N
     for _ in range(2):
         await publish(nc, "nidos", "ApplicationFiled", case_id, {"filed_on": "2026-02-02"}, event_id=f"{case_id}-filed")
     second = await publish(nc, "nidos", "ApplicationFiled", case_id, {"filed_on": "2026-02-02"}, event_id=f"{case_id}-filed")
-    await eventually(lambda: tasks_of_case(nc, "gm0855", case_id), what="the task")
+    await eventually(lambda: tasks_of_case(nc, "gm0855", case_id, MEETING), what="the task")
     # wait until intake has consumed the last copy, then count
     await eventually(lambda: _consumed(nc, "intake-inbox", second), what="intake to consume every copy")
-    await eventually(lambda: _consumed_all(nc, "notify-handoffs"), what="notify to consume its handoffs")
-    assert len(await tasks_of_case(nc, "gm0855", case_id)) == 1
+    await eventually(lambda: _consumed_all(nc, "notify-reactions"), what="notify to consume its handoffs")
+    assert len(await tasks_of_case(nc, "gm0855", case_id, MEETING)) == 1
     assert len(await read_stream(nc, "AMV_EVENTS", f"amv.events.intake.{case_id}.ApplicationFiled")) == 1
-    assert len(await read_stream(nc, "AMV_EVENTS", f"amv.events.notify.{case_id}.HandoffNotified")) == 1
+    assert len(await read_stream(nc, "AMV_EVENTS", f"amv.events.notify.{case_id}.HandoffNotified")) == 2
 
 
 @pytest.mark.parametrize(
@@ -137,14 +139,15 @@ async def test_notify_restarted_midway_neither_loses_nor_repeats_a_task(broker_u
         await system.start("notify")
 
         async def all_delivered():
-            return all([await tasks_of_case(nc, "gm0855", c) for c in cases])
+            return all([len(await tasks_of_case(nc, "gm0855", c)) == 2 for c in cases])
 
         await eventually(all_delivered, timeout_s=20, what="a task for every case")
-        await eventually(lambda: _consumed_all(nc, "notify-handoffs"), what="notify to finish")
+        await eventually(lambda: _consumed_all(nc, "notify-reactions"), what="notify to finish")
         for case_id in cases:
-            assert len(await tasks_of_case(nc, "gm0855", case_id)) == 1, case_id
+            assert len(await tasks_of_case(nc, "gm0855", case_id, MEETING)) == 1, case_id
+            assert len(await tasks_of_case(nc, "gm0855", case_id, "plan-family-housing")) == 1, case_id
             notified = await read_stream(nc, "AMV_EVENTS", f"amv.events.notify.{case_id}.HandoffNotified")
-            assert len(notified) == 1, case_id
+            assert len(notified) == 2, case_id
     finally:
         await system.stop()
 

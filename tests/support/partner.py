@@ -66,7 +66,7 @@ async def rejection_of(nc: NATS, inbox_seq: int, timeout_s: float = 10.0) -> Sto
     return await eventually(probe, timeout_s, f"a rejection of inbox message {inbox_seq}")
 
 
-async def tasks_of_case(nc: NATS, org: str, case_id: str) -> list[dict]:
-    """Every task stored for `org` about `case_id`, in order."""
+async def tasks_of_case(nc: NATS, org: str, case_id: str, kind: str | None = None) -> list[dict]:
+    """Every task stored for `org` about `case_id` (of `kind`, if given), in order."""
     tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", f"amv.tasks.{org}.>")]
-    return [task for task in tasks if task["subject"] == case_id]
+    return [t for t in tasks if t["subject"] == case_id and kind in (None, t["data"]["kind"])]
