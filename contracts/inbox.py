@@ -25,6 +25,9 @@ class Rejection:
     code: str
     reason: str
     field: str | None = None
+    # True when the missing fact is another service's and may simply not be stored yet: the
+    # report is retried for a while before it is finally refused.
+    awaits_other_service: bool = False
 
 
 @dataclass(frozen=True)

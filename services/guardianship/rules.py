@@ -117,11 +117,11 @@ def check_order(case: GuardianshipCase, report: Report) -> Rejection | None:
     only once. Guardianship ends by law at 18, so nothing can be transferred from that day on."""
     case_id, event = report.case_id, report.event
     if not case.exists:
-        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject")
+        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject", awaits_other_service=True)
     adult_on = case.birthday_18
     match event:
         case GuardianshipTransferRequested() if case.arrived is None:
-            return Rejection("out-of-order", "guardianship can only pass to the parents after ParentsArrived", "type")
+            return Rejection("out-of-order", "guardianship can only pass to the parents after ParentsArrived", "type", awaits_other_service=True)
         case GuardianshipTransferRequested() if case.petition is not None:
             return Rejection("duplicate-fact", f"case {case_id} already has a transfer petition", "subject")
         case GuardianshipTransferRequested() if adult_on is not None and event.petition_filed_on >= adult_on:

@@ -54,7 +54,7 @@ def check_order(case: HousingCase, report: Report, directory: Directory) -> Reje
     starts from where the family lives now, not before it moved in there."""
     case_id, event = report.case_id, report.event
     if not case.exists:
-        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject")
+        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject", awaits_other_service=True)
     match event:
         case HousingAssigned() if directory.of(event.municipality) is None:
             return Rejection(

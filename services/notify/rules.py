@@ -70,8 +70,12 @@ def decide(case: NotifyCase, report: Report, directory: Directory) -> list[Cloud
     answer = report.event
     task_id = getattr(answer, "task_id", None)
     task = case.tasks.get(task_id) if task_id else None
-    if task is None or task.status == "draft":
+    if task is None:
         return Rejection("unknown-task", f"case {report.case_id} has no task {task_id}", "data.task_id")
+    if task.status == "draft":  # delivered, but its delivery is not recorded yet: wait for it
+        return Rejection(
+            "unknown-task", f"task {task_id} is not delivered yet", "data.task_id", awaits_other_service=True
+        )
     if task.owner != report.org:
         return Rejection("not-owner", f"only the owner ({task.owner}) may answer task {task_id}", "data.task_id")
     if (task.status, answer.event_type) not in TRANSITIONS:

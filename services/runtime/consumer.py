@@ -23,6 +23,11 @@ KeyOf = Callable[[Msg], str]
 Exhausted = Callable[[Msg, BaseException], Awaitable[None]]
 
 
+class RetryLater(Exception):
+    """The message cannot be decided yet (it waits for a fact another consumer stores): redeliver
+    it after a delay. Not a failure; the handler decides what happens on the last attempt."""
+
+
 def _retry_delay(attempt: int) -> float:
     return min(0.2 * 2 ** (attempt - 1), 30.0)
 
@@ -85,6 +90,10 @@ class CaseOrderedConsumer:
         )
         try:
             outcome = await self._handler(msg)
+        except RetryLater as waiting:
+            log.info("waiting, will retry", attempt=attempt, reason=str(waiting))
+            await msg.nak(delay=_retry_delay(attempt))
+            return False
         except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             if attempt >= self._max_deliver:

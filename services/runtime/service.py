@@ -26,7 +26,7 @@ from contracts.events import inbox_types
 from contracts.inbox import Rejection, parse_inbox_message
 from services.casefold import fold
 from services.runtime import provision
-from services.runtime.consumer import CaseOrderedConsumer
+from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode
 from services.runtime.logging import configure_logging
@@ -130,6 +130,8 @@ class ServiceRuntime:
             report.case_id, lambda case: self.rules.decide(case, report, self.directory)
         )
         if isinstance(outcome, Rejection):
+            if outcome.awaits_other_service and msg.metadata.num_delivered < self.settings.max_deliver:
+                raise RetryLater(outcome.reason)
             return await self.reject(msg, outcome)
         return "stored" if outcome else "duplicate"
 

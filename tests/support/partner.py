@@ -1,14 +1,14 @@
-"""Drive the system as a partner does: plain nats-py and hand-written CloudEvent JSON."""
+"""Drive the system as a partner does (raw nats-py, see ops/partner.py) and read what came out."""
 
 import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from nats.aio.client import Client as NATS
 
+from ops.partner import envelope, publish, publish_raw, start_day  # noqa: F401 - re-exported for tests
 from services.runtime.eventstore import StoredMessage, read_stream
 
 T = TypeVar("T")
@@ -16,30 +16,6 @@ T = TypeVar("T")
 
 def new_case_id() -> str:
     return f"case-{uuid.uuid4().hex[:12]}"
-
-
-def envelope(org: str, event_type: str, case_id: str, data: dict, event_id: str | None = None) -> dict:
-    return {
-        "specversion": "1.0",
-        "id": event_id or str(uuid.uuid4()),
-        "source": f"urn:nld:warmeoverdracht:org:{org}",
-        "type": f"nl.warmeoverdracht.{event_type}.v1",
-        "subject": case_id,
-        "time": datetime.now(UTC).isoformat(),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
-
-
-async def publish(nc: NATS, org: str, event_type: str, case_id: str, data: dict, event_id: str | None = None) -> int:
-    """Publish a report to amv.inbox.<org>.<EventType>; returns its inbox stream sequence."""
-    body = json.dumps(envelope(org, event_type, case_id, data, event_id)).encode()
-    return await publish_raw(nc, f"amv.inbox.{org}.{event_type}", body)
-
-
-async def publish_raw(nc: NATS, subject: str, body: bytes) -> int:
-    ack = await nc.jetstream().publish(subject, body, timeout=5)
-    return ack.seq
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout_s: float = 10.0, what: str = "condition") -> T:
@@ -70,3 +46,8 @@ async def tasks_of_case(nc: NATS, org: str, case_id: str, kind: str | None = Non
     """Every task stored for `org` about `case_id` (of `kind`, if given), in order."""
     tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", f"amv.tasks.{org}.>")]
     return [t for t in tasks if t["subject"] == case_id and kind in (None, t["data"]["kind"])]
+
+
+async def case_events(nc: NATS, case_id: str) -> list[dict]:
+    """Every stored event of a case, across services, in order."""
+    return [json.loads(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.>")]

@@ -1,0 +1,234 @@
+"""`make demo`: several realistic, synthetic cases through a year of days, in under a minute.
+
+Runs against the system `make run` started (NATS_URL, default nats://127.0.0.1:4222); if none
+answers, it starts one for the duration of the demo. Partners publish their facts on the day they
+happen; organisations accept the tasks they receive after a few days, except where a scenario says
+nobody does. Then it prints, per organisation, the tasks it received, and every case's timeline.
+
+    python -m ops.demo [--start 2026-01-05] [--days 365]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlparse
+
+import nats
+from nats.aio.client import Client as NATS
+
+from contracts.clock import start_of
+from ops.partner import publish, start_day
+from ops.quiesce import wait_until_idle
+from services.notify.timeline import timeline
+from services.runtime.eventstore import decode, read_stream
+from services.runtime.natsserver import free_port, wait_for_port
+from services.runtime.provision import consumers
+
+ACCEPT_AFTER = timedelta(days=3)
+
+
+@dataclass
+class Scenario:
+    label: str
+    story: str
+    reports: list[tuple[date, str, str, dict]]  # (day, org, event type, data)
+    never_accepted: set[str] = field(default_factory=set)  # task kinds nobody accepts
+    late_accepted: dict[str, date] = field(default_factory=dict)  # task kind -> the day it is accepted
+
+
+def scenarios() -> list[Scenario]:
+    d = date.fromisoformat
+    return [
+        Scenario(
+            "warm-tilburg",
+            "Tilburg: everything on time, every organisation accepts; guardianship passes warmly.",
+            [
+                (d("2026-01-05"), "nidos", "ResidencePermitGranted",
+                 {"date_of_birth": "2008-12-15", "municipality": "GM0855", "permit_date": "2026-01-05"}),
+                (d("2026-01-05"), "nidos", "GuardianAssigned", {"guardian": "nidos", "since": "2025-06-01"}),
+                (d("2026-01-06"), "school-isk-tilburg", "EducationEnrolled",
+                 {"level": "isk", "since": "2025-09-01", "school": "school-isk-tilburg"}),
+                (d("2026-02-10"), "nidos", "ApplicationFiled", {"filed_on": "2026-02-10"}),
+                (d("2026-03-20"), "ind", "DnaTestOffered", {"offered_on": "2026-03-20"}),
+                (d("2026-05-15"), "ind", "ApplicationDecided", {"decision": "approved", "decided_on": "2026-05-15"}),
+                (d("2026-07-01"), "coa", "ParentsArrived", {"arrival_date": "2026-07-01", "municipality": "GM0855"}),
+                (d("2026-07-10"), "gm0855", "HousingAssigned",
+                 {"municipality": "GM0855", "housing": "family-home", "housed_on": "2026-07-10"}),
+                (d("2026-07-20"), "nidos", "GuardianshipTransferRequested", {"petition_filed_on": "2026-07-20"}),
+                (d("2026-10-20"), "nidos", "GuardianshipTransferred", {"transferred_on": "2026-10-20"}),
+            ],
+        ),
+        Scenario(
+            "move-den-haag",
+            "Den Haag: the family is housed in Utrecht; the young person skips school after the parents arrive.",
+            [
+                (d("2026-01-12"), "nidos", "ResidencePermitGranted",
+                 {"date_of_birth": "2010-03-01", "municipality": "GM0518", "permit_date": "2026-01-12"}),
+                (d("2026-01-12"), "rmc-gm0518", "EducationEnrolled", {"level": "part-time", "since": "2025-11-01"}),
+                (d("2026-03-01"), "nidos", "ApplicationFiled", {"filed_on": "2026-03-01"}),
+                (d("2026-06-01"), "ind", "ApplicationDecided", {"decision": "approved", "decided_on": "2026-06-01"}),
+                (d("2026-07-15"), "coa", "ParentsArrived", {"arrival_date": "2026-07-15", "municipality": "GM0344"}),
+                (d("2026-08-01"), "coa", "HousingAssigned",
+                 {"municipality": "GM0344", "housing": "family-home", "housed_on": "2026-08-01"}),
+                (d("2026-08-10"), "nidos", "GuardianshipTransferRequested", {"petition_filed_on": "2026-08-10"}),
+                (d("2026-09-15"), "rmc-gm0518", "SchoolAbsenceReported", {"reported_on": "2026-09-15", "days_absent": 9}),
+            ],
+        ),
+        Scenario(
+            "gap-utrecht",
+            "Utrecht: nobody accepts the 18+ transition in time; at 18 the gap is detected and escalated.",
+            [
+                (d("2026-01-20"), "nidos", "ResidencePermitGranted",
+                 {"date_of_birth": "2008-09-10", "municipality": "GM0344", "permit_date": "2026-01-20"}),
+                (d("2026-01-20"), "nidos", "GuardianAssigned", {"guardian": "nidos", "since": "2025-04-01"}),
+                (d("2026-03-10"), "nidos", "ApplicationFiled", {"filed_on": "2026-03-10"}),
+            ],
+            never_accepted={"escalation"},
+            late_accepted={"transition-18-plus": d("2026-10-01")},
+        ),
+        Scenario(
+            "missed-deadline",
+            "Tilburg: the application is never filed; the deadline warning and the miss are recorded.",
+            [
+                (d("2026-02-01"), "nidos", "ResidencePermitGranted",
+                 {"date_of_birth": "2011-07-04", "municipality": "GM0855", "permit_date": "2026-02-01"}),
+            ],
+            never_accepted={"file-reunification-application", "escalation"},
+        ),
+    ]
+
+
+async def _started_system() -> tuple[str, subprocess.Popen | None]:
+    """NATS_URL if a server answers there; else a fresh system (`make run`'s supervisor) of our own."""
+    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    if answers(url):
+        return url, None
+    port = free_port()
+    env = {**os.environ, "WO_NATS_PORT": str(port), "WO_DATA_DIR": tempfile.mkdtemp(prefix="wo-demo-"), "LOG_LEVEL": "WARNING"}
+    env.pop("NATS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.runtime.supervisor"], env=env, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    wait_for_port("127.0.0.1", port, process=process)
+    print(f"no system answered at {url}; started one on port {port} for this demo")
+    return f"nats://127.0.0.1:{port}", process
+
+
+def answers(url: str) -> bool:
+    """Does a server accept TCP connections at the first address of `url`? (nats-py's own connect
+    keeps retrying a refused initial connection, so this asks the socket directly.)"""
+    target = urlparse(url.split(",")[0])
+    try:
+        with socket.create_connection((target.hostname or "127.0.0.1", target.port or 4222), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def _wait_for_consumers(nc: NATS, timeout_s: float = 60.0) -> None:
+    js = nc.jetstream()
+    deadline = time.monotonic() + timeout_s
+    for spec in consumers():
+        while True:
+            try:
+                await js.consumer_info(spec.stream, spec.durable)
+                break
+            except Exception:  # noqa: BLE001 - not provisioned yet
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+
+async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: str) -> dict[str, str]:
+    """Play the scenarios day by day; returns case id -> scenario label."""
+    case_ids = {s.label: f"case-{s.label}-{run_id}" for s in plays}
+    by_day: dict[date, list[tuple[str, str, str, dict]]] = defaultdict(list)
+    for s in plays:
+        for day, org, event_type, data in s.reports:
+            by_day[day].append((case_ids[s.label], org, event_type, data))
+    scenario_of = {case_ids[s.label]: s for s in plays}
+    answers: dict[date, list[tuple[str, str, str]]] = defaultdict(list)  # day -> (org, case, task id)
+    seen_tasks: set[str] = set()
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        office_hours = start_of(day) + timedelta(hours=10)
+        for case_id, org, event_type, data in by_day.get(day, []):
+            await publish(nc, org, event_type, case_id, data, time=office_hours)
+        for org, case_id, task_id in answers.pop(day, []):
+            await publish(nc, org, "TaskAccepted", case_id, {"task_id": task_id}, time=office_hours)
+        await wait_until_idle(nc)
+        await start_day(nc, day)
+        await wait_until_idle(nc)
+        for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+            task = json.loads(msg.data)
+            scenario = scenario_of.get(task["subject"])
+            if scenario is None or task["id"] in seen_tasks:
+                continue
+            seen_tasks.add(task["id"])
+            kind = task["data"]["kind"]
+            if kind in scenario.never_accepted:
+                continue
+            when = scenario.late_accepted.get(kind, day + ACCEPT_AFTER)
+            answers[max(when, day + timedelta(days=1))].append((task["data"]["owner"], task["subject"], task["data"]["task_id"]))
+    return {case_id: label for label, case_id in case_ids.items()}
+
+
+async def report(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> str:
+    lines: list[str] = []
+    per_org: dict[str, list[str]] = defaultdict(list)
+    for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+        task = json.loads(msg.data)
+        if task["subject"] in cases:
+            t = task["data"]
+            per_org[t["owner"]].append(f"    due {t['due']}  {t['kind']:<31} {task['subject']}  (from {t['requester']})")
+    lines.append("TASKS PER ORGANISATION")
+    for org in sorted(per_org):
+        lines.append(f"  {org}: {len(per_org[org])} task(s)")
+        lines += sorted(per_org[org])
+    stories = {s.label: s.story for s in plays}
+    for case_id, label in cases.items():
+        events = [decode(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.>")]
+        lines += ["", f"TIMELINE {case_id}", f"  {stories[label]}"]
+        lines += [f"  {line}" for line in timeline(events)]
+    return "\n".join(lines)
+
+
+async def run(start: date, days: int) -> int:
+    url, process = await _started_system()
+    try:
+        nc = await nats.connect(url)
+        await _wait_for_consumers(nc)
+        began = time.monotonic()
+        plays = scenarios()
+        cases = await play(nc, start, days, plays, uuid.uuid4().hex[:6])
+        print(await report(nc, cases, plays))
+        print(f"\n{len(plays)} cases through {days} days in {time.monotonic() - began:.1f} s")
+        await nc.close()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(30)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 5), help="first day (YYYY-MM-DD)")
+    parser.add_argument("--days", type=int, default=365, help="how many days to play (default 365)")
+    args = parser.parse_args(argv)
+    return asyncio.run(run(args.start, args.days))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
