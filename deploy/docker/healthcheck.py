@@ -1,0 +1,90 @@
+"""HEALTHCHECK of a service container (deploy/Dockerfile): is this service pulling its messages?
+
+The services have no HTTP port, so the check asks NATS instead. It finds which service runs in
+the container (the `python -m services.<name>` process), connects to NATS_URL and looks at that
+service's durable consumers: a service whose consumer loop runs keeps a pull request waiting on
+the server (num_waiting) or holds messages it is working on (num_ack_pending). Healthy if any of
+its consumers shows either within a few samples. Exit 0 healthy, 1 unhealthy (reason on stdout).
+
+Limits: with several replicas of one service, a waiting pull from any replica counts; a service
+that is connected but stuck inside a handler shows num_ack_pending and counts as healthy until
+ack_wait redelivers its messages elsewhere.
+"""
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+SAMPLES = 6
+SAMPLE_INTERVAL_S = 0.5
+DEADLINE_S = 20.0  # below the HEALTHCHECK --timeout of deploy/Dockerfile (30 s)
+
+
+def running_service() -> str | None:
+    """The `<name>` of the `python -m services.<name>` process in this container, if any."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        for flag, module in zip(argv, argv[1:]):
+            if flag == "-m" and module.startswith("services.") and module.count(".") == 1:
+                return module.removeprefix("services.")
+    return None
+
+
+async def check(service: str) -> str | None:
+    """None when healthy, otherwise why not."""
+    import nats
+
+    from services.runtime import provision
+
+    specs = [spec for spec in provision.consumers() if spec.service == service]
+    if not specs:
+        return f"no durable consumers are declared for service {service!r}"
+    servers = os.environ.get("NATS_URL", "nats://127.0.0.1:4222").split(",")
+    async def quiet(exc: Exception) -> None:
+        pass
+
+    try:
+        # max_reconnect_attempts=0 would mean "forever" to nats-py: try each server once.
+        nc = await nats.connect(
+            servers, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=1, error_cb=quiet
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the answer
+        return f"cannot connect to NATS at {','.join(servers)}: {exc!r}"
+    try:
+        js = nc.jetstream(timeout=2)
+        for _ in range(SAMPLES):
+            for spec in specs:
+                try:
+                    info = await js.consumer_info(spec.stream, spec.durable)
+                except Exception as exc:  # noqa: BLE001
+                    return f"consumer {spec.stream}/{spec.durable} unavailable: {exc!r}"
+                if (info.num_waiting or 0) > 0 or (info.num_ack_pending or 0) > 0:
+                    return None
+            await asyncio.sleep(SAMPLE_INTERVAL_S)
+        return f"no consumer of {service} is being pulled: {', '.join(s.durable for s in specs)}"
+    finally:
+        await nc.close()
+
+
+def main() -> int:
+    service = running_service()
+    if service is None:
+        print("unhealthy: no `python -m services.<name>` process runs in this container")
+        return 1
+    try:
+        problem = asyncio.run(asyncio.wait_for(check(service), DEADLINE_S))
+    except TimeoutError:
+        problem = f"no answer from NATS within {DEADLINE_S:.0f}s"
+    if problem:
+        print(f"unhealthy: {problem}")
+        return 1
+    print(f"healthy: {service} is pulling from NATS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
