@@ -1,0 +1,232 @@
+"""The docker-compose files name only things that exist: services, commands, ports, config files,
+volumes and environment variables. Pure file checks (no Docker engine), so they always run."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.runtime.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.cluster.yml"]
+# Variables of `make run` (services/runtime/supervisor.py), not of Settings.
+RUNNER_VARIABLES = {"WO_NATS_PORT", "WO_DATA_DIR"}
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}")
+IMAGE_DIR = "/opt/warme-overdracht/"
+
+
+def compose(name: str) -> dict:
+    return yaml.safe_load((DEPLOY / name).read_text())
+
+
+def interpolate(value: str) -> str:
+    """Replace ${VAR:-default} by its default, as docker-compose does with nothing set."""
+    return INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+
+
+def env_example() -> tuple[set[str], dict[str, str]]:
+    """(documented names, values set): `NAME=value` lines, and `# NAME=value` lines (unset on purpose)."""
+    documented, values = set(), {}
+    for line in (REPO / ".env.example").read_text().splitlines():
+        match = re.fullmatch(r"(#\s*)?([A-Z_][A-Z0-9_]*)=(.*)", line.strip())
+        if match:
+            documented.add(match.group(2))
+            if not match.group(1):
+                values[match.group(2)] = match.group(3)
+    return documented, values
+
+
+def settings_variables() -> set[str]:
+    """The environment variables the services read (as `python -m services.<name> --help` lists them)."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias.choices[0] if alias is not None else f"WO_{name.upper()}")
+    return names
+
+
+def nats_conf(path: Path) -> dict:
+    text = path.read_text()
+    top = lambda key: re.search(rf"^{key}:\s*(\S+)", text, re.M)  # noqa: E731 - column 0: top level
+    return {
+        "server_name": top("server_name").group(1),
+        "port": int(top("port").group(1)),
+        "http_port": int(top("http_port").group(1)),
+        "store_dir": re.search(r"store_dir:\s*(\S+)", text).group(1),
+        "sync_always": re.search(r"sync_interval:\s*always\b", text) is not None,
+        "routes": re.findall(r"nats-route://([\w.-]+):(\d+)", text),
+        "cluster_port": (m := re.search(r"cluster\s*\{[^}]*?\bport:\s*(\d+)", text, re.S)) and int(m.group(1)),
+    }
+
+
+def bind_mounts(service: dict) -> dict[str, Path]:
+    """container path -> host path of the bind mounts (sources starting with . or /)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith((".", "/")):
+            mounts[target] = (DEPLOY / interpolate(source)).resolve()
+    return mounts
+
+
+def nats_services(spec: dict) -> dict[str, dict]:
+    return {name: s for name, s in spec["services"].items() if "--config" in (s.get("command") or [])}
+
+
+def config_of(service: dict) -> Path:
+    command = service["command"]
+    return bind_mounts(service)[command[command.index("--config") + 1]]
+
+
+def python_module(service: dict) -> str | None:
+    command = service.get("command") or []
+    return command[command.index("-m") + 1] if "-m" in command else None
+
+
+def dockerfile_text() -> str:
+    return (DEPLOY / "Dockerfile").read_text()
+
+
+@pytest.fixture(params=COMPOSE_FILES)
+def spec(request) -> dict:
+    return compose(request.param)
+
+
+def test_the_four_services_run_from_their_modules(spec) -> None:
+    modules = {python_module(s) for s in spec["services"].values()} - {None}
+    assert modules == {f"services.{name}" for name in ("intake", "guardianship", "housing", "notify")}
+    for module in modules:
+        assert (REPO / module.replace(".", "/") / "__main__.py").is_file(), module
+
+
+def test_built_services_use_the_one_dockerfile_from_the_repository_root(spec) -> None:
+    for name, service in spec["services"].items():
+        if "build" not in service:
+            continue
+        context = (DEPLOY / service["build"]["context"]).resolve()
+        assert context == REPO, name
+        assert (context / service["build"]["dockerfile"]).resolve() == DEPLOY / "Dockerfile", name
+        assert set(service["build"].get("args", {})) <= set(re.findall(r"^ARG (\w+)", dockerfile_text(), re.M))
+
+
+def test_scripts_the_commands_run_are_copied_into_the_image(spec) -> None:
+    dockerfile = dockerfile_text()
+    for name, service in spec["services"].items():
+        for arg in service.get("command") or []:
+            if arg.startswith(IMAGE_DIR):
+                script = DEPLOY / "docker" / arg.removeprefix(IMAGE_DIR)
+                assert script.is_file(), f"{name}: {arg}"
+                assert f"deploy/docker/{script.name}" in dockerfile, f"{name}: {arg} is not copied"
+
+
+def test_the_dockerfile_copies_only_files_that_exist() -> None:
+    for line in re.findall(r"^COPY (?!--from)(.+)$", dockerfile_text(), re.M):
+        for source in line.split()[:-1]:
+            assert (REPO / source).exists(), source
+    assert re.search(r"^HEALTHCHECK ", dockerfile_text(), re.M)
+    assert re.search(r"^USER (?!root|0\b)", dockerfile_text(), re.M), "the services must not run as root"
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for entry in (".git", ".venv", "var", "**/__pycache__"):
+        assert entry in ignored
+
+
+def test_bind_mounts_exist_and_named_volumes_are_declared(spec) -> None:
+    declared = set(spec.get("volumes") or {})
+    for name, service in spec["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith((".", "/")):
+                assert (DEPLOY / source).exists(), f"{name}: {source}"
+            else:
+                assert source in declared, f"{name}: volume {source} is not declared"
+
+
+def test_dependencies_are_services_of_the_same_file(spec) -> None:
+    for name, service in spec["services"].items():
+        assert set(service.get("depends_on") or []) <= set(spec["services"]), name
+
+
+def test_nats_runs_its_config_from_the_repository_with_synced_jetstream(spec) -> None:
+    nodes = nats_services(spec)
+    assert nodes
+    for name, node in nodes.items():
+        conf = config_of(node)
+        assert conf.parent == DEPLOY / "nats" and conf.is_file(), name
+        settings = nats_conf(conf)
+        assert settings["sync_always"], f"{conf.name}: JetStream must sync every write"
+        data_targets = [v.split(":")[1] for v in node["volumes"] if not v.startswith((".", "/"))]
+        assert settings["store_dir"] in data_targets, f"{name}: the store is not on a named volume"
+        published = {int(interpolate(p).split(":")[-1]) for p in node.get("ports", [])}
+        assert published <= {settings["port"], settings["http_port"]}, name
+
+
+@pytest.mark.skipif(not shutil.which("nats-server", path=str(Path(sys.executable).parent)), reason="no nats-server")
+@pytest.mark.parametrize("conf", sorted(p.name for p in (DEPLOY / "nats").glob("*.conf")))
+def test_nats_server_accepts_the_config(conf: str) -> None:
+    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent))
+    result = subprocess.run([binary, "-t", "-c", str(DEPLOY / "nats" / conf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_services_reach_nats_where_it_listens(spec) -> None:
+    nodes = {name: nats_conf(config_of(s)) for name, s in nats_services(spec).items()}
+    for name, service in spec["services"].items():
+        env = service.get("environment") or {}
+        if "NATS_URL" in env:
+            urls = env["NATS_URL"].split(",")
+            assert {u for u in urls} == {f"nats://{n}:{c['port']}" for n, c in nodes.items()}, name
+        for arg in service.get("command") or []:
+            if arg.startswith("http://"):
+                host, port = re.match(r"http://([\w-]+):(\d+)/healthz$", arg).groups()
+                assert int(port) == nodes[host]["http_port"], f"{name}: {arg}"
+
+
+def test_services_are_configured_only_with_variables_they_read(spec) -> None:
+    known = settings_variables()
+    for name, service in spec["services"].items():
+        if python_module(service):
+            assert set(service["environment"]) <= known, name
+            assert service["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_every_interpolated_variable_is_documented_with_the_same_default(name: str) -> None:
+    documented, values = env_example()
+    found = INTERPOLATION.findall((DEPLOY / name).read_text())
+    assert found
+    for variable, default in found:
+        assert variable in documented, f"{name}: ${{{variable}}} is not in .env.example"
+        if default and variable in values:
+            assert values[variable] == default, f"{name}: default of {variable}"
+
+
+def test_env_example_documents_every_variable_the_services_read() -> None:
+    documented, values = env_example()
+    missing = sorted((settings_variables() | RUNNER_VARIABLES) - documented)
+    assert not missing, f"add to .env.example, with the default: {missing}"
+    for name, field in Settings.model_fields.items():
+        env = f"WO_{name.upper()}"
+        if env in values and field.default not in (None, ""):
+            assert type(field.default)(values[env]) == field.default, env
+
+
+def test_the_cluster_is_three_routed_nodes_with_replicated_streams() -> None:
+    spec = compose("docker-compose.cluster.yml")
+    nodes = {name: nats_conf(config_of(s)) for name, s in nats_services(spec).items()}
+    assert len(nodes) == 3
+    assert len({c["server_name"] for c in nodes.values()}) == 3
+    for conf in nodes.values():
+        routes = {(host, int(port)) for host, port in conf["routes"]}
+        assert routes == {(node, c["cluster_port"]) for node, c in nodes.items()}
+    for name, service in spec["services"].items():
+        if python_module(service):
+            assert service["environment"]["WO_STREAM_REPLICAS"] == "3", name
