@@ -23,7 +23,7 @@ run: $(INSTALLED) ## run nats-server (unless NATS_URL) and the four services; Ct
 test: $(INSTALLED) ## run every test against a real nats-server
 	$(BIN)/python -m pytest
 
-contracts: $(INSTALLED) ## regenerate contracts/schemas/ from the models
+contracts: $(INSTALLED) ## regenerate contracts/schemas/, contracts/asyncapi.yaml and docs/partners.md from the models
 	$(BIN)/python -m contracts.export
 
 clean: ## remove the virtual environment and local data

@@ -1,21 +1,59 @@
 """The inbox gate: turns a partner's raw message into a Report, or a Rejection naming the field.
 
 Pure (no I/O), so partners can run the same check before they publish, and every service applies
-exactly the same rules. Checks that need a case's history (unknown case, out-of-order facts) are
-the owning service's rules, not this gate's.
+exactly the same rules. Validation is strict JSON: what the published JSON Schema says is what is
+accepted, nothing is coerced ("3" is not a number, "2026-01-10T00:00:00" not a date). Checks that
+need a case's history (unknown case, out-of-order facts) are the owning service's rules, not this
+gate's; their codes are in `REJECTION_CODES` too, so partners find every code in one place.
 """
 
 import json
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from contracts import subjects
-from contracts.envelope import CloudEvent, org_source
+from contracts.envelope import CloudEvent, org_source, type_name
 from contracts.events import DomainEvent, event_class
 from contracts.ids import organisation_kind
+from contracts.versions import PREVIOUS_VERSIONS, upcast
 
 MAX_MESSAGE_BYTES = 64 * 1024
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_MORE_PROBLEMS_SHOWN = 3
+
+# Every code a partner can find in Wo-Error-Code, with what it means and what to do.
+REJECTION_CODES: dict[str, str] = {
+    # the message itself (the inbox gate)
+    "subject-malformed": "The subject is not amv.inbox.<org>.<EventType>.",
+    "unknown-organisation": "The <org> in the subject is not an organisation id of any known kind.",
+    "too-large": "The message is larger than the inbox accepts (WO_MAX_MESSAGE_BYTES, 64 KiB by default).",
+    "not-json": "The body is not a JSON document (or is nested too deeply).",
+    "envelope-invalid": "The CloudEvent envelope is wrong: a missing, unknown or malformed attribute (Wo-Error-Field names it).",
+    "unknown-event-type": "The CloudEvent type is not an event partners can report.",
+    "type-mismatch": "The CloudEvent type names another event type than the subject.",
+    "source-mismatch": "The CloudEvent source is not urn:nld:warmeoverdracht:org:<the org in the subject>.",
+    "not-authorised": "Organisations of this kind may not report this event type.",
+    "unknown-version": "The version suffix of the CloudEvent type is not one the inbox accepts.",
+    "version-retired": "This version of the event type is no longer accepted: send the current version.",
+    "data-invalid": "The event's data is wrong: a missing field, an unknown field (possibly personal data), a wrong type or date.",
+    # the case (the owning service's rules)
+    "unknown-case": "The case has no residence permit yet: report ResidencePermitGranted first.",
+    "out-of-order": "The fact does not fit the case's history (e.g. a decision before an application).",
+    "duplicate-fact": "The case already has this fact; a change is reported with its own event.",
+    "unknown-municipality": "The municipality is not in the organisation directory.",
+    # tasks (notify)
+    "unknown-task": "The case has no task with this task_id (or it is not delivered yet).",
+    "not-owner": "Only the organisation that owns the task may answer it.",
+    "not-requester": "Only the organisation that requested the task may cancel it.",
+    "illegal-transition": "The task's status does not allow this answer (e.g. completing a task not accepted).",
+    "unknown-checklist-item": "The task's checklist has no such item.",
+    "already-ticked": "The checklist item is ticked already.",
+    "checklist-open": "The task cannot be completed while checklist items are open.",
+    # the system
+    "processing-failed": "The report could not be processed after every retry; an operator looks at it.",
+}
 
 
 @dataclass(frozen=True)
@@ -29,10 +67,19 @@ class Rejection:
     # report is retried for a while before it is finally refused.
     awaits_other_service: bool = False
 
+    def __post_init__(self) -> None:
+        # The promise to partners: the reason names the field. A rule that phrases it otherwise
+        # ("case x is unknown", field "subject") gets the field put in front.
+        if self.field and self.field != "(message)" and f"'{self.field}'" not in self.reason:
+            object.__setattr__(self, "reason", f"field '{self.field}': {self.reason}")
+
 
 @dataclass(frozen=True)
 class Report:
-    """A well-formed report from a partner organisation, allowed for its kind."""
+    """A well-formed report from a partner organisation, allowed for its kind.
+
+    `envelope` is what the partner sent (stored as it is, in the version it was sent in);
+    `event` is its data as the current version of the event type."""
 
     org: str
     envelope: CloudEvent
@@ -43,62 +90,117 @@ class Report:
         return self.envelope.subject
 
 
+def _not_json_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _field_of(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(message)"
 
 
-def _first_error(error: ValidationError, prefix: str = "") -> Rejection:
-    first = error.errors()[0]
-    field = prefix + _field_of(first["loc"])
-    if first["type"] == "extra_forbidden":
-        reason = f"unknown field '{field}' is not allowed (it may be personal data)"
-    elif first["type"] == "missing":
-        reason = f"field '{field}' is required"
-    else:
-        reason = f"field '{field}': {first['msg']}"
+def _problem(error: dict, prefix: str) -> tuple[str, str]:
+    field = prefix + _field_of(error["loc"])
+    if error["type"] == "extra_forbidden":
+        return field, f"unknown field '{field}' is not allowed (it may be personal data)"
+    if error["type"] == "missing":
+        return field, f"field '{field}' is required"
+    return field, f"field '{field}': {error['msg']}"
+
+
+def _invalid(error: ValidationError, prefix: str = "") -> Rejection:
+    """The first problem names the field; the reason mentions a few more, so one fix round suffices."""
+    problems = [_problem(e, prefix) for e in error.errors(include_url=False)]
+    field, reason = problems[0]
+    others = [f"'{f}'" for f, _ in problems[1:]]
+    if others:
+        shown = ", ".join(others[:_MORE_PROBLEMS_SHOWN]) + (", …" if len(others) > _MORE_PROBLEMS_SHOWN else "")
+        reason += f" (and {len(others)} more: {shown})"
     code = "data-invalid" if prefix == "data." else "envelope-invalid"
     return Rejection(code=code, field=field, reason=reason)
 
 
+def _model_for_version(envelope: CloudEvent, current: type[DomainEvent]) -> type[DomainEvent] | Rejection:
+    """The model to validate the data with: the current version, or a previous one while the inbox
+    still accepts it (contracts/versions.py, docs/versioning.md)."""
+    if envelope.version == current.version:
+        return current
+    now = type_name(envelope.event_type, current.version)
+    previous = PREVIOUS_VERSIONS.get((envelope.event_type, envelope.version))
+    if previous is None:
+        accepted = [f"v{current.version}"] + [
+            f"v{version} (until {p.accepted_until})"
+            for (event_type, version), p in sorted(PREVIOUS_VERSIONS.items())
+            if event_type == envelope.event_type and p.accepted_until
+        ]
+        return Rejection(
+            "unknown-version",
+            f"field 'type': '{envelope.type}' is not an accepted version: send {now} (accepted: {', '.join(accepted)})",
+            "type",
+        )
+    made_on = envelope.time.astimezone(_AMSTERDAM).date()
+    if previous.accepted_until is None or made_on > previous.accepted_until:
+        until = f" after {previous.accepted_until}" if previous.accepted_until else ""
+        return Rejection(
+            "version-retired",
+            f"field 'type': '{envelope.type}' is no longer accepted{until}: send {now} (docs/versioning.md)",
+            "type",
+        )
+    return previous.model
+
+
 def parse_inbox_message(subject: str, body: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Report | Rejection:
-    """Validate one message published to amv.inbox.<org>.<EventType>."""
+    """Validate one message published to amv.inbox.<org>.<EventType>. Never raises."""
     parsed_subject = subjects.parse_inbox(subject)
     if parsed_subject is None:
-        return Rejection("subject-malformed", f"subject '{subject}' is not amv.inbox.<org>.<EventType>", "subject")
+        return Rejection(
+            "subject-malformed", f"field 'subject': '{subject}' is not amv.inbox.<org>.<EventType>", "subject"
+        )
     org, event_type = parsed_subject
     kind = organisation_kind(org)
     if kind is None:
-        return Rejection("unknown-organisation", f"'{org}' is not a known organisation id", "subject")
+        return Rejection("unknown-organisation", f"field 'subject': '{org}' is not a known organisation id", "subject")
     if len(body) > max_bytes:
         return Rejection("too-large", f"message is {len(body)} bytes, the limit is {max_bytes}", "(message)")
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(body, parse_constant=_not_json_constant)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return Rejection("not-json", f"message is not JSON: {exc}", "(message)")
+    except RecursionError:
+        return Rejection("not-json", "message is nested too deeply to be a CloudEvent", "(message)")
     if not isinstance(raw, dict):
         return Rejection("envelope-invalid", "message must be a JSON object (a CloudEvent)", "(message)")
     try:
-        envelope = CloudEvent.model_validate(raw)
+        envelope = CloudEvent.model_validate_json(body, strict=True)
     except ValidationError as exc:
-        return _first_error(exc)
+        if exc.errors()[0]["type"] == "json_invalid":  # what Python's parser takes and pydantic's does not
+            return Rejection("not-json", f"message is not JSON: {exc.errors()[0]['msg']}", "(message)")
+        return _invalid(exc)
     cls = event_class(envelope.event_type)
     if cls is None or not cls.reporters:
-        return Rejection("unknown-event-type", f"'{envelope.event_type}' is not an event partners can report", "type")
+        return Rejection(
+            "unknown-event-type", f"field 'type': '{envelope.type}' is not an event partners can report", "type"
+        )
     if envelope.event_type != event_type:
         return Rejection(
-            "type-mismatch", f"type '{envelope.type}' does not match subject event type '{event_type}'", "type"
+            "type-mismatch", f"field 'type': '{envelope.type}' does not match the subject's event type '{event_type}'",
+            "type",
         )
-    if envelope.version != cls.version:
-        return Rejection("unknown-version", f"'{envelope.type}': version {cls.version} is expected", "type")
     if envelope.source != org_source(org):
         return Rejection(
-            "source-mismatch", f"source '{envelope.source}' is not the publishing organisation {org_source(org)}", "source"
+            "source-mismatch",
+            f"field 'source': '{envelope.source}' is not the publishing organisation {org_source(org)}",
+            "source",
         )
     if kind not in cls.reporters:
         allowed = ", ".join(sorted(cls.reporters))
-        return Rejection("not-authorised", f"a {kind} may not report {event_type} (only: {allowed})", "type")
+        return Rejection("not-authorised", f"field 'type': a {kind} may not report {event_type} (only: {allowed})", "type")
+    model = _model_for_version(envelope, cls)
+    if isinstance(model, Rejection):
+        return model
     try:
-        event = cls.model_validate(envelope.data)
+        data = model.model_validate_json(json.dumps(envelope.data), strict=True)
     except ValidationError as exc:
-        return _first_error(exc, prefix="data.")
-    return Report(org=org, envelope=envelope, event=event)
+        return _invalid(exc, prefix="data.")
+    if model is not cls:
+        data = upcast(envelope.event_type, envelope.version, data.model_dump(mode="json"))
+    return Report(org=org, envelope=envelope, event=data)

@@ -19,7 +19,7 @@ from contracts.events import (
 from contracts.inbox import Rejection, Report
 from services.dates import add_months
 from services.handoffs import requested_on_event
-from services.housing.state import HousingCase
+from services.housing.state import FAMILY_LIVES_TOGETHER, HousingCase
 from services.runtime.directory import Directory
 
 SERVICE = "housing"
@@ -50,8 +50,8 @@ def decide(case: HousingCase, report: Report, directory: Directory) -> list[Clou
 
 def check_order(case: HousingCase, report: Report, directory: Directory) -> Rejection | None:
     """§2.2, the order of facts: housing needs a known case (a residence permit) in a municipality
-    of the directory; the family gets one family home (an AZC place may come first); a move
-    starts from where the family lives now, not before it moved in there."""
+    of the directory; the family gets one family home (an AZC place or a temporary home may come
+    first); a move starts from where the family lives now, not before it moved in there."""
     case_id, event = report.case_id, report.event
     if not case.exists:
         return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject", awaits_other_service=True)
@@ -61,12 +61,12 @@ def check_order(case: HousingCase, report: Report, directory: Directory) -> Reje
                 "unknown-municipality", f"municipality {event.municipality} is not in the organisation directory",
                 "data.municipality",
             )
-        case HousingAssigned() if case.in_family_home and event.housing == "family-home":
+        case HousingAssigned() if case.in_permanent_family_home and event.housing in FAMILY_LIVES_TOGETHER:
             return Rejection(
                 "duplicate-fact", f"the family of case {case_id} already has a family home: report a move as FamilyRelocated",
                 "subject",
             )
-        case HousingAssigned() if case.in_family_home:
+        case HousingAssigned() if case.in_family_home and event.housing == "azc":
             return Rejection("out-of-order", "the family already has a family home: no AZC place any more", "data.housing")
         case FamilyRelocated() if case.housing is None:
             return Rejection("out-of-order", "FamilyRelocated needs HousingAssigned first", "type")
@@ -99,9 +99,9 @@ def exempting(education: EducationEnrolled | None) -> bool:
 
 def cohabitation_at_housing(case: HousingCase, housed: CloudEvent, event: HousingAssigned) -> list[CloudEvent]:
     """§2.2: once the family lives in a family home, the young person must live with the parents
-    for at least one year (an AZC place does not start the duty). §4.1: unless the young person
-    follows a full-time day education, ISK included: then the young person is exempt instead."""
-    if event.housing != "family-home" or case.duty is not None or case.exempted is not None:
+    for at least one year (an AZC place does not start the duty, a temporary family home does). §4.1:
+    unless the young person follows a full-time day education, ISK included: then exempt instead."""
+    if event.housing not in FAMILY_LIVES_TOGETHER or case.duty is not None or case.exempted is not None:
         return []
     if exempting(case.education):
         assert case.education is not None
@@ -165,11 +165,12 @@ def handovers_on_housing(
     """§3.2: the cohabitation duty makes the young person move to the family home; when that home
     is in another municipality, the young person loses the network built up there, so the
     district teams hand over and school continuity is arranged. An AZC place (the parents only)
-    moves nobody."""
+    moves nobody. From a temporary family home the family moves on from where it lived."""
     assert case.permit is not None
-    if event.housing != "family-home":
+    if event.housing not in FAMILY_LIVES_TOGETHER:
         return []
-    return network_handovers(case, housed, case.permit.municipality, event.municipality, event.housed_on, directory)
+    old_code = case.family_municipality if case.in_family_home and case.family_municipality else case.permit.municipality
+    return network_handovers(case, housed, old_code, event.municipality, event.housed_on, directory)
 
 
 def handovers_on_relocation(

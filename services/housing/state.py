@@ -16,6 +16,8 @@ from contracts.events import (
     data_of,
 )
 
+FAMILY_LIVES_TOGETHER = frozenset({"family-home", "temporary-family-home"})  # HousingAssigned v2's kinds of home
+
 
 @dataclass
 class HousingCase:
@@ -37,6 +39,11 @@ class HousingCase:
 
     @property
     def in_family_home(self) -> bool:
+        """The family lives together: in its own home or, for now, in a temporary one."""
+        return self.housing is not None and self.housing.housing in FAMILY_LIVES_TOGETHER
+
+    @property
+    def in_permanent_family_home(self) -> bool:
         return self.housing is not None and self.housing.housing == "family-home"
 
     @property

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.events import ApplicationFiled, ResidencePermitGranted
-from contracts.inbox import Rejection, Report, parse_inbox_message
+from contracts.events import ApplicationFiled, HousingAssigned, ResidencePermitGranted
+from contracts.inbox import REJECTION_CODES, Rejection, Report, parse_inbox_message
+from contracts.versions import PREVIOUS_VERSIONS
 from tests.support.partner import envelope
 
 PERMIT = {"date_of_birth": "2010-05-17", "municipality": "GM0855", "permit_date": "2026-01-10"}
@@ -83,7 +84,15 @@ def test_a_bad_report_is_refused_naming_the_field(subject: str, message: bytes, 
     result = parse_inbox_message(subject, message)
     assert isinstance(result, Rejection), result
     assert (result.code, result.field) == (code, field)
-    assert result.reason
+    assert field == "(message)" or f"'{field}'" in result.reason, result.reason
+
+
+def test_a_rule_that_does_not_name_the_field_gets_it_put_in_front() -> None:
+    said = Rejection("unknown-case", "case case-abc123 is unknown: report ResidencePermitGranted first", "subject")
+    assert said.reason == "field 'subject': case case-abc123 is unknown: report ResidencePermitGranted first"
+    named = Rejection("data-invalid", "field 'data.x' is required", "data.x")
+    assert named.reason == "field 'data.x' is required"
+    assert Rejection("not-json", "message is not JSON", "(message)").reason == "message is not JSON"
 
 
 def test_an_unknown_field_is_refused_as_possible_personal_data() -> None:
@@ -111,3 +120,128 @@ def test_a_message_over_the_size_limit_is_refused() -> None:
 def test_arbitrary_bytes_never_crash_the_gate(payload: bytes) -> None:
     result = parse_inbox_message("amv.inbox.nidos.ResidencePermitGranted", payload)
     assert isinstance(result, Rejection)
+
+
+# --- strict JSON: what the JSON Schema says, nothing coerced ------------------------------------
+
+ABSENCE = {"reported_on": "2026-03-02", "days_absent": 4}
+
+
+def absence_body(data: dict, **changes: object) -> bytes:
+    message = envelope("school-isk-tilburg", "SchoolAbsenceReported", "case-abc123", data)
+    message.update(changes)
+    return json.dumps(message).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "says"),
+    [
+        ({**ABSENCE, "days_absent": "4"}, "data.days_absent", "valid integer"),
+        ({**ABSENCE, "days_absent": 4.0}, "data.days_absent", "valid integer"),
+        ({**ABSENCE, "reported_on": "02-03-2026"}, "data.reported_on", "YYYY-MM-DD"),
+        ({**ABSENCE, "reported_on": "2026-03-02T00:00:00"}, "data.reported_on", "YYYY-MM-DD"),
+        ({**ABSENCE, "reported_on": 1772409600}, "data.reported_on", "valid date"),
+        ({**ABSENCE, "days_absent": 0}, "data.days_absent", "greater than or equal to 1"),
+    ],
+)
+def test_wrong_types_and_dates_are_refused_not_coerced(data: dict, field: str, says: str) -> None:
+    result = parse_inbox_message("amv.inbox.school-isk-tilburg.SchoolAbsenceReported", absence_body(data))
+    assert isinstance(result, Rejection), result
+    assert (result.code, result.field) == ("data-invalid", field)
+    assert field in result.reason and says in result.reason
+
+
+def test_an_envelope_time_without_a_time_zone_is_refused() -> None:
+    result = parse_inbox_message(
+        "amv.inbox.school-isk-tilburg.SchoolAbsenceReported", absence_body(ABSENCE, time="2026-03-02T09:00:00")
+    )
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("envelope-invalid", "time")
+
+
+def test_every_problem_is_counted_in_the_reason_the_first_names_the_field() -> None:
+    data = {"days_absent": "many", "name": "Yonas", "bsn": "123"}
+    result = parse_inbox_message("amv.inbox.school-isk-tilburg.SchoolAbsenceReported", absence_body(data))
+    assert isinstance(result, Rejection)
+    assert result.field == "data.reported_on"
+    assert "(and 3 more: 'data.days_absent', 'data.name', 'data.bsn')" in result.reason
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"\xff\xfe", b'{"specversion": NaN}', b"[" * 50_000 + b"]" * 50_000, b"\xef\xbb\xbf{}"],
+)
+def test_what_is_not_strict_json_is_refused_without_a_crash(payload: bytes) -> None:
+    result = parse_inbox_message("amv.inbox.nidos.ResidencePermitGranted", payload, max_bytes=200_000)
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("not-json", "(message)")
+
+
+# --- versions: HousingAssigned v2 is current, v1 is accepted until its sunset ---------------------
+
+HOUSED_V2 = {"municipality": "GM0855", "housing": "temporary-family-home", "housed_on": "2026-11-16"}
+HOUSED_V1 = {"municipality": "GM0855", "housing": "family-home", "housed_on": "2026-11-16"}
+
+
+def housing_body(data: dict, version: int, time: str = "2026-11-16T09:00:00+01:00") -> bytes:
+    message = envelope("gm0855", "HousingAssigned", "case-abc123", data)
+    message.update(type=f"nl.warmeoverdracht.HousingAssigned.v{version}", time=time)
+    return json.dumps(message).encode()
+
+
+def test_the_current_version_is_accepted() -> None:
+    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 2))
+    assert isinstance(result, Report), result
+    assert result.event == HousingAssigned(municipality="GM0855", housing="temporary-family-home", housed_on="2026-11-16")
+
+
+def test_a_v1_report_inside_its_window_is_accepted_kept_as_sent_and_read_as_v2() -> None:
+    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V1, 1))
+    assert isinstance(result, Report), result
+    assert result.envelope.type == "nl.warmeoverdracht.HousingAssigned.v1"  # stored as the partner sent it
+    assert isinstance(result.event, HousingAssigned) and type(result.event).version == 2
+    assert result.event.housing == "family-home"
+
+
+def test_v2_values_are_not_accepted_in_a_v1_report() -> None:
+    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 1))
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("data-invalid", "data.housing")
+
+
+def test_a_v1_report_made_after_the_window_is_refused_as_retired() -> None:
+    sunset = PREVIOUS_VERSIONS[("HousingAssigned", 1)].accepted_until
+    assert sunset is not None
+    last_day = housing_body(HOUSED_V1, 1, time=f"{sunset.isoformat()}T23:30:00+02:00")
+    assert isinstance(parse_inbox_message("amv.inbox.gm0855.HousingAssigned", last_day), Report)
+    result = parse_inbox_message(
+        "amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V1, 1, time=f"{sunset.isoformat()}T22:30:00Z")
+    )  # 00:30 the next day in Amsterdam
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("version-retired", "type")
+    assert "nl.warmeoverdracht.HousingAssigned.v2" in result.reason
+
+
+def test_an_unknown_version_names_what_is_accepted() -> None:
+    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 3))
+    assert isinstance(result, Rejection)
+    assert result.code == "unknown-version"
+    assert "send nl.warmeoverdracht.HousingAssigned.v2" in result.reason and "v1 (until" in result.reason
+
+
+# --- every code a partner can meet is documented -------------------------------------------------
+
+
+def test_every_rejection_code_in_the_code_is_in_the_catalogue() -> None:
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    found = {
+        match.group(1)
+        for folder in ("contracts", "services", "ops")
+        for path in (repo / folder).rglob("*.py")
+        for match in re.finditer(r'Rejection\(\s*(?:code=)?"([a-z0-9-]+)"', path.read_text())
+    }
+    assert found, "the scan found no rejection at all"
+    assert found - set(REJECTION_CODES) == set(), "add these codes to contracts.inbox.REJECTION_CODES"

@@ -15,6 +15,18 @@ def test_every_event_type_has_a_versioned_schema() -> None:
         assert f"{event_type}.v{cls.version}.json" in names
 
 
+def test_earlier_versions_still_read_keep_their_schema_marked_deprecated() -> None:
+    import json
+
+    from contracts.versions import PREVIOUS_VERSIONS
+
+    for event_type, version in PREVIOUS_VERSIONS:
+        schema = json.loads(rendered_schemas()[f"{event_type}.v{version}.json"])
+        assert schema["deprecated"] is True
+        assert schema["x-cloudevents-type"] == f"nl.warmeoverdracht.{event_type}.v{version}"
+        assert schema["x-superseded-by"] == EVENT_TYPES[event_type].type_name()
+
+
 def test_event_schemas_forbid_unknown_fields() -> None:
     import json
 

@@ -289,6 +289,51 @@ def test_a_move_within_the_municipality_needs_no_handover() -> None:
     assert types_of(s.report("gm0855", relocated("GM0855", "GM0855"))) == ["FamilyRelocated"]
 
 
+
+# --- HousingAssigned v2: a temporary family home first, the permanent one later ------------------
+
+TEMPORARY = HousingAssigned(municipality="GM0518", housing="temporary-family-home", housed_on=date(2026, 11, 10))
+
+
+def test_a_temporary_family_home_starts_the_duty_and_the_permanent_home_follows_without_a_restart() -> None:
+    s = story()
+    assert types_of(s.report("gm0518", TEMPORARY)) == [
+        "HousingAssigned", "CohabitationDutyStarted", "HandoffRequested", "HandoffRequested",
+    ]
+    permanent = HOME.model_copy(update={"municipality": "GM0518", "housed_on": date(2027, 2, 1)})
+    assert types_of(s.report("gm0518", permanent)) == ["HousingAssigned"]  # same municipality, duty already runs
+    assert data(s.events, "CohabitationDutyStarted") == [
+        CohabitationDutyStarted(starts_on=TEMPORARY.housed_on, ends_on=date(2027, 11, 10))
+    ]
+    assert s.case.in_permanent_family_home
+
+
+def test_the_permanent_home_elsewhere_hands_over_from_where_the_temporary_home_was() -> None:
+    s = story(reports=[("gm0518", TEMPORARY)])
+    stored = s.report("gm0344", HOME.model_copy(update={"municipality": "GM0344", "housed_on": date(2027, 2, 1)}))
+    handover, _ = data(stored, "HandoffRequested")
+    assert (handover.requester, handover.owner) == ("wijkteam-gm0518", "wijkteam-gm0344")
+
+
+def test_after_the_permanent_home_a_new_home_is_a_relocation_and_no_azc_place_after_any_family_home() -> None:
+    s = story(reports=[("gm0518", TEMPORARY)])
+    assert refusal(s, "coa", AZC).code == "out-of-order"
+    s.report("gm0518", HOME.model_copy(update={"municipality": "GM0518"}))
+    for again in (HOME, TEMPORARY):
+        outcome = s.decide("gm0855", again, event_id=f"another-report-{again.housing}")
+        assert isinstance(outcome, Rejection) and outcome.code == "duplicate-fact", outcome
+
+
+def test_a_stored_v1_housing_report_is_read_as_v2() -> None:
+    from contracts.versions import HousingAssignedV1
+
+    s = story()
+    stored = s.fact("gm0855", HousingAssignedV1(municipality="GM0855", housing="family-home", housed_on=HOUSED_ON))
+    assert stored.type == "nl.warmeoverdracht.HousingAssigned.v1"
+    assert s.case.housing == HOME and s.case.in_permanent_family_home
+    outcome = s.decide("gm0855", HOME, event_id="a-v2-report-of-the-same-home")
+    assert isinstance(outcome, Rejection) and outcome.code == "duplicate-fact", outcome
+
 # --- properties: month ends, 29 February, any days played --------------------------------------
 
 MONTH_ENDS = st.builds(
