@@ -1,9 +1,11 @@
 """`make demo`: several realistic, synthetic cases through a year of days, in under a minute.
 
 Runs against the system `make run` started (NATS_URL, default nats://127.0.0.1:4222); if none
-answers, it starts one for the duration of the demo. Partners publish their facts on the day they
-happen; organisations accept the tasks they receive after a few days, except where a scenario says
-nobody does. Then it prints, per organisation, the tasks it received, and every case's timeline.
+answers, it starts one for the duration of the demo. It logs in as the operator `ops`
+(NATS_USER/NATS_PASSWORD, else the dev credentials in WO_NATS_CREDENTIALS or var/credentials.json).
+Partners publish their facts on the day they happen; organisations accept the tasks they receive
+after a few days, except where a scenario says nobody does. Then it prints, per organisation, the
+tasks it received, and every case's timeline.
 
     python -m ops.demo [--start 2026-01-05] [--days 365]
 """
@@ -21,6 +23,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlparse
 
 import nats
@@ -30,6 +33,7 @@ from contracts.clock import start_of
 from ops.partner import publish, start_day
 from ops.quiesce import wait_until_idle
 from services.notify.timeline import timeline
+from services.runtime import natsauth
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port
 from services.runtime.provision import consumers
@@ -108,20 +112,23 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-async def _started_system() -> tuple[str, subprocess.Popen | None]:
-    """NATS_URL if a server answers there; else a fresh system (`make run`'s supervisor) of our own."""
+async def _started_system() -> tuple[str, subprocess.Popen | None, Path]:
+    """NATS_URL if a server answers there; else a fresh system (`make run`'s supervisor) of our own.
+    Also where the system's dev credentials are (they may not exist: a server without authentication)."""
     url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if answers(url):
-        return url, None
+        data_dir = Path(os.environ.get("WO_DATA_DIR", "var"))
+        return url, None, Path(os.environ.get("WO_NATS_CREDENTIALS") or data_dir / natsauth.CREDENTIALS_FILE)
     port = free_port()
-    env = {**os.environ, "WO_NATS_PORT": str(port), "WO_DATA_DIR": tempfile.mkdtemp(prefix="wo-demo-"), "LOG_LEVEL": "WARNING"}
+    data_dir = Path(tempfile.mkdtemp(prefix="wo-demo-"))
+    env = {**os.environ, "WO_NATS_PORT": str(port), "WO_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
     env.pop("NATS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "services.runtime.supervisor"], env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
     wait_for_port("127.0.0.1", port, process=process)
     print(f"no system answered at {url}; started one on port {port} for this demo")
-    return f"nats://127.0.0.1:{port}", process
+    return f"nats://127.0.0.1:{port}", process, data_dir / natsauth.CREDENTIALS_FILE
 
 
 def answers(url: str) -> bool:
@@ -204,9 +211,9 @@ async def report(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> str:
 
 
 async def run(start: date, days: int) -> int:
-    url, process = await _started_system()
+    url, process, credentials_file = await _started_system()
     try:
-        nc = await nats.connect(url)
+        nc = await nats.connect(url, **natsauth.client_options(natsauth.OPS_USER, credentials_file))
         await _wait_for_consumers(nc)
         began = time.monotonic()
         plays = scenarios()

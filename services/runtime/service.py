@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsUserPassword
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
@@ -30,6 +31,7 @@ from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode
 from services.runtime.logging import configure_logging
+from services.runtime.natsauth import inbox_prefix
 from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
 from services.runtime.settings import Settings
@@ -209,11 +211,25 @@ class ServiceRuntime:
         await self.js.publish(subjects.dead_letter(self.name, consumer), msg.data, headers=headers)
 
 
+def nats_security(settings: Settings) -> NatsUserPassword | None:
+    """The NATS login of the service (NATS_USER/NATS_PASSWORD), None without one."""
+    login = settings.nats_login()
+    if "user" in login:
+        return NatsUserPassword(login["user"], login["password"])
+    return None
+
+
 def build_app(runtime: ServiceRuntime) -> FastStream:
     """The FastStream application of a service: connects, starts the runtime, stops it cleanly."""
     settings = runtime.settings
     configure_logging(settings.log_level)
-    broker = NatsBroker(settings.nats_url.split(","), logger=structlog.get_logger("faststream"))
+    broker = NatsBroker(
+        settings.nats_url.split(","),
+        logger=structlog.get_logger("faststream"),
+        security=nats_security(settings),
+        # its own reply inbox: with authentication on, a service may subscribe to no other (natsauth.py)
+        inbox_prefix=inbox_prefix(settings.nats_user or runtime.name),
+    )
     app = FastStream(broker, logger=structlog.get_logger("faststream"))
 
     @app.after_startup

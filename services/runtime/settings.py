@@ -1,6 +1,6 @@
 """Configuration from environment variables (pydantic-settings). Every variable has a safe default."""
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,3 +25,17 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5, description="Replicas of each stream (3 on a cluster).")
     directory: str = Field(default="", description="Organisation directory YAML; empty: deploy/organisations.yaml.")
     duplicate_window_s: float = Field(default=2 * 24 * 3600, gt=0, description="JetStream de-duplication window.")
+    # NATS login (README "Security: NATS accounts and permissions"); `make run` sets each service's own
+    nats_user: str = Field(
+        default="", validation_alias=AliasChoices("NATS_USER", "WO_NATS_USER"), description="NATS user; empty: none."
+    )
+    nats_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("NATS_PASSWORD", "WO_NATS_PASSWORD"),
+        description="Password of NATS_USER.",
+    )
+
+    def nats_login(self) -> dict[str, str]:
+        """Keyword arguments of `nats.connect` that log in as the configured user ({} without one)."""
+        if self.nats_user:
+            return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
+        return {}

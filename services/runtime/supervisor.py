@@ -3,6 +3,12 @@
 Starts the embedded nats-server (unless NATS_URL names one), provisions the streams, runs the four
 services as child processes, prints where everything is, and on Ctrl-C (or SIGTERM) stops the
 services, then NATS, leaving no process behind. A service that dies is restarted.
+
+Authentication is on by default: the embedded server runs with the accounts and users that
+services/runtime/natsauth.py generates into the data directory (nats-auth.conf), and each service
+logs in as its own user with its password from credentials.json there. WO_NATS_AUTH=off starts it
+without. With NATS_URL set, the services log in with NATS_USER/NATS_PASSWORD from the environment,
+or each as itself from the credentials file WO_NATS_CREDENTIALS names.
 """
 
 import argparse
@@ -16,30 +22,42 @@ from pathlib import Path
 
 import nats
 
-from services.runtime import provision
+from services.runtime import natsauth, provision
+from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.settings import Settings
 
 SERVICES = ("intake", "guardianship", "housing", "notify")
 
 
-def _banner(url: str, data_dir: Path | None) -> str:
+def _banner(url: str, data_dir: Path | None, credentials_file: Path | None = None) -> str:
     store = f"JetStream store under {data_dir}" if data_dir else "external NATS server"
+    if credentials_file is None:
+        login, credentials, as_gm0855 = "", "  NATS users: none (no authentication)\n", ""
+    else:
+        login = f"WO_NATS_CREDENTIALS={credentials_file} "
+        credentials = (
+            f"  NATS users: one per partner organisation, per service and `ops`; dev passwords in\n"
+            f"             {credentials_file}\n"
+            f"             (one login as variables: .venv/bin/python -m services.runtime.natsauth "
+            f"--data-dir {credentials_file.parent} --env gm0855)\n"
+        )
+        as_gm0855 = " --user gm0855 --password <its password>"
     return f"""
 Warme Overdracht is running.
   NATS:      {url}  ({store})
-  services:  {", ".join(SERVICES)}  (JSON logs below)
+{credentials}  services:  {", ".join(SERVICES)}  (JSON logs below)
 
 Publish a first event as Nidos would (Python, nats-py):
-  NATS_URL={url} .venv/bin/python examples/first_case.py
+  {login}NATS_URL={url} .venv/bin/python examples/first_case.py
 
-Watch tasks for Tilburg's municipality:   nats sub --server {url} 'amv.tasks.gm0855.>'
+Watch tasks for Tilburg's municipality:   nats sub --server {url}{as_gm0855} 'amv.tasks.gm0855.>'
 Stop with Ctrl-C.
 """
 
 
-async def _provision(url: str, settings: Settings) -> None:
-    nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=3)
+async def _provision(url: str, settings: Settings, login: dict[str, str]) -> None:
+    nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=3, **login)
     try:
         await provision.provision_streams(nc.jetstream(), duplicate_window_s=settings.duplicate_window_s)
     finally:
@@ -56,23 +74,51 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Environment: NATS_URL (use that server instead of the embedded one), "
-        "WO_NATS_PORT (embedded server port, default 4222), WO_DATA_DIR (default ./var).",
+        "WO_NATS_PORT (embedded server port, default 4222), WO_DATA_DIR (default ./var), "
+        "WO_NATS_AUTH (on or off, default on), WO_NATS_SCHOOLS (school ids that get a NATS user, comma-separated), "
+        "WO_NATS_CREDENTIALS (credentials.json of the services' logins on the server NATS_URL names).",
     )
     parser.parse_args(argv)
     settings = Settings()
     embedded: EmbeddedNats | None = None
     data_dir: Path | None = None
     url = os.environ.get("NATS_URL")
+    credentials_file: Path | None = None
+    if url and os.environ.get("WO_NATS_CREDENTIALS"):
+        credentials_file = Path(os.environ["WO_NATS_CREDENTIALS"]).resolve()
     if not url:
         data_dir = Path(os.environ.get("WO_DATA_DIR", "var")).resolve()
         port = int(os.environ.get("WO_NATS_PORT", "4222"))
+        auth_config: Path | None = None
+        if os.environ.get("WO_NATS_AUTH", "on").lower() != "off":
+            auth = natsauth.ensure_dev_credentials(
+                data_dir, load_directory(settings.directory or None), natsauth.schools_from_env()
+            )
+            auth_config, credentials_file = auth.config_file, auth.credentials_file
         embedded = EmbeddedNats(
-            data_dir / "nats", port=port, monitor_port=port + 4000, log_file=data_dir / "nats-server.log"
+            data_dir / "nats",
+            port=port,
+            monitor_port=port + 4000,
+            log_file=data_dir / "nats-server.log",
+            config_file=auth_config,
         )
         (data_dir).mkdir(parents=True, exist_ok=True)
         embedded.start()
         url = embedded.url
     env = {**os.environ, "NATS_URL": url}
+    passwords = natsauth.load_credentials(credentials_file) if credentials_file else {}
+
+    def service_env(name: str) -> dict[str, str]:
+        """Each service logs in as itself when the credentials are known."""
+        if name in passwords:
+            return {**env, "NATS_USER": name, "NATS_PASSWORD": passwords[name]}
+        return env
+
+    ops_login = (
+        {"user": natsauth.OPS_USER, "password": passwords[natsauth.OPS_USER]} if passwords else settings.nats_login()
+    )
+    if "user" in ops_login:
+        ops_login["inbox_prefix"] = natsauth.inbox_prefix(ops_login["user"])
     children: dict[str, subprocess.Popen] = {}
     stopping = False
 
@@ -83,16 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        asyncio.run(_provision(url, settings))
+        asyncio.run(_provision(url, settings, ops_login))
         for name in SERVICES:
-            children[name] = _start_service(name, env)
-        print(_banner(url, data_dir), flush=True)
+            children[name] = _start_service(name, service_env(name))
+        print(_banner(url, data_dir, credentials_file), flush=True)
         while not stopping:
             time.sleep(0.5)
             for name, child in children.items():
                 if child.poll() is not None and not stopping:
                     print(f"service {name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
-                    children[name] = _start_service(name, env)
+                    children[name] = _start_service(name, service_env(name))
     finally:
         for child in children.values():
             if child.poll() is None:
