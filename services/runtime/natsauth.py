@@ -153,6 +153,28 @@ def _what_the_service_writes(service: str) -> list[str]:
     return writes
 
 
+def _subjects_overlap(a: str, b: str) -> bool:
+    """Can one subject match both patterns? (`*` is one token, `>` all the rest)"""
+    left, right = a.split("."), b.split(".")
+    for x, y in zip(left, right, strict=False):
+        if ">" in (x, y):
+            return True
+        if "*" not in (x, y) and x != y:
+            return False
+    return len(left) == len(right)
+
+
+def _streams_read_back(service: str) -> list[str]:
+    """Direct gets of the streams the service writes: the event store, which every case is read
+    from, and e.g. notify's records of webhook deliveries."""
+    writes = _what_the_service_writes(service)
+    return [
+        f"$JS.API.DIRECT.GET.{config.name}"
+        for config in stream_configs()
+        if any(_subjects_overlap(w, s) for w in writes for s in config.subjects)
+    ]
+
+
 def service_user(service: str) -> NatsUser:
     return NatsUser(
         service,
@@ -168,9 +190,8 @@ def service_user(service: str) -> NatsUser:
                     f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}",
                     "$JS.API.STREAM.NAMES",  # nats-py looks up the stream of the subject
                     f"$JS.FC.{EVENTS_STREAM}.>",
-                    # reading a case
-                    f"$JS.API.DIRECT.GET.{EVENTS_STREAM}",
                 ]
+                + _streams_read_back(service)
             ),
             subscribe_allow=(f"{inbox_prefix(service)}.>",),
         ),

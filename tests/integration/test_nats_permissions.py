@@ -388,10 +388,10 @@ async def test_a_service_cannot_act_as_a_partner_another_service_or_an_operator(
         f"$JS.API.CONSUMER.DELETE.AMV_CLOCK.{service}-clock",
         f"$JS.API.CONSUMER.CREATE.AMV_CLOCK.{other}-clock",
         f"$JS.API.CONSUMER.MSG.NEXT.AMV_CLOCK.{other}-clock",
-        "$JS.API.DIRECT.GET.AMV_TASKS",
+        "$JS.API.DIRECT.GET.AMV_INBOX",
     ]
     if service != "notify":
-        forbidden_publish.append(subjects.tasks("gm0855", "TaskOpened"))
+        forbidden_publish += [subjects.tasks("gm0855", "TaskOpened"), "$JS.API.DIRECT.GET.AMV_TASKS"]
     forbidden_subscribe = ["amv.>", f"{natsauth.inbox_prefix(other)}.>", "_INBOX.>", subjects.CLOCK_DAY]
     try:
         for subject in forbidden_publish:
