@@ -5,6 +5,11 @@ report overtake its first and be refused as out of order. Here a batch is groupe
 run concurrently, a case's messages run one after another. A message is acknowledged only after
 its handler returned (its effect is stored); a failure naks it with a growing delay, and after
 `max_deliver` attempts it is handed to `on_exhausted` (the dead-letter path) and terminated.
+
+A case's order also holds across batches: while a message of a case waits for its retry, the
+case's later messages (in this batch or a later one) are put back to arrive just after it, so a
+filing can never overtake its permit and be refused. Only on its last delivery does a message
+go ahead regardless, so that ordering never makes JetStream give up on it.
 """
 
 import asyncio
@@ -32,6 +37,10 @@ def _retry_delay(attempt: int) -> float:
     return min(0.2 * 2 ** (attempt - 1), 30.0)
 
 
+HOLD_MARGIN_S = 0.25  # a message waiting behind its case's retried one comes back this much after it
+HOLD_GRACE_S = 10.0  # if the retried message has not come back this long after it was due, stop waiting
+
+
 class CaseOrderedConsumer:
     def __init__(
         self,
@@ -53,6 +62,8 @@ class CaseOrderedConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._stopping = asyncio.Event()
+        # case key -> (stream sequence of its message waiting for a retry, when that retry is due)
+        self._held: dict[str, tuple[int, float]] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -66,20 +77,59 @@ class CaseOrderedConsumer:
                     messages = await subscription.fetch(self._batch, timeout=1.0)
                 except TimeoutError:
                     continue
+                except Exception as exc:  # noqa: BLE001 - connection lost or server busy: pull again
+                    log.warning("fetch failed, will pull again", consumer=self._durable, error=repr(exc))
+                    await asyncio.sleep(0.5)
+                    continue
                 groups: dict[str, list[Msg]] = defaultdict(list)
                 for msg in messages:
-                    groups[self._key_of(msg)].append(msg)
-                await asyncio.gather(*(self._run_in_order(group) for group in groups.values()))
+                    groups[self._safe_key(msg)].append(msg)
+                # An ack or nak that fails (connection lost, server too slow to confirm) must not end
+                # this loop: the message stays unacknowledged and is redelivered after ack_wait.
+                results = await asyncio.gather(
+                    *(self._run_in_order(key, group) for key, group in groups.items()), return_exceptions=True
+                )
+                for failure in (r for r in results if isinstance(r, BaseException)):
+                    log.warning("batch interrupted, unacknowledged messages will be redelivered",
+                                consumer=self._durable, error=repr(failure))
         finally:
             await subscription.unsubscribe()
 
-    async def _run_in_order(self, messages: list[Msg]) -> None:
-        for index, msg in enumerate(messages):
-            if not await self._handle_one(msg):
-                # Keep the case's order: what came after a failed message waits for its retry.
-                for later in messages[index + 1 :]:
-                    await later.nak(delay=_retry_delay(1))
-                return
+    def _safe_key(self, msg: Msg) -> str:
+        """The message's ordering key; a message whose key cannot be read (hostile input) stands alone."""
+        try:
+            return self._key_of(msg)
+        except Exception:  # noqa: BLE001
+            return f"unkeyed-{msg.metadata.sequence.stream}"
+
+    async def _run_in_order(self, key: str, messages: list[Msg]) -> None:
+        for msg in messages:
+            wait = self._wait_behind(key, msg)
+            if wait is not None:  # an earlier message of the case waits for its retry: come back after it
+                log.info("waiting behind an earlier message of the case", consumer=self._durable,
+                         stream_seq=msg.metadata.sequence.stream, held=self._held[key][0], delay_s=round(wait, 2))
+                await msg.nak(delay=wait)
+            elif await self._handle_one(msg):
+                if self._held.get(key, (None,))[0] == msg.metadata.sequence.stream:
+                    del self._held[key]
+            else:
+                due = asyncio.get_running_loop().time() + _retry_delay(msg.metadata.num_delivered)
+                self._held[key] = (msg.metadata.sequence.stream, due)
+
+    def _wait_behind(self, key: str, msg: Msg) -> float | None:
+        """How long `msg` must wait for an earlier message of its case that is being retried; None:
+        handle it now (nothing earlier waits, it is that message, or this is its last delivery)."""
+        held = self._held.get(key)
+        if held is None:
+            return None
+        held_seq, due = held
+        now = asyncio.get_running_loop().time()
+        if now > due + HOLD_GRACE_S:  # the retried message did not come back: stop holding the case
+            del self._held[key]
+            return None
+        if msg.metadata.sequence.stream <= held_seq or msg.metadata.num_delivered >= self._max_deliver:
+            return None
+        return max(due - now, 0.0) + HOLD_MARGIN_S
 
     async def _handle_one(self, msg: Msg) -> bool:
         started = time.perf_counter()

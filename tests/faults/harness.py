@@ -1,0 +1,380 @@
+"""What the fault tests share: the four services as real subprocesses (`python -m services.<name>`)
+that can be SIGKILLed and restarted, a partner that publishes at least once (retrying until
+JetStream acknowledges), a load of whole cases, and the checks that nothing was lost or doubled.
+
+Every process started here is stopped by the caller's `finally`; nothing is left behind.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nats
+from nats.aio.client import Client as NATS
+
+from contracts import subjects
+from ops.partner import envelope
+from services.runtime.eventstore import read_stream
+from services.runtime.provision import consumers
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("intake", "guardianship", "housing", "notify")
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+class ServiceProcesses:
+    """The four services as child processes, each logging to its own file under `log_dir`."""
+
+    def __init__(self, nats_url: str, log_dir: Path, **env: str) -> None:
+        self.log_dir = Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        # No handoff desk (its port would be shared between tests); quick redelivery after a kill.
+        self.env = {**os.environ, "NATS_URL": nats_url, "LOG_LEVEL": "INFO", "WO_ACK_WAIT_S": "3", "WO_HTTP_PORT": "0",
+                    **env}
+        self.env["PYTHONPATH"] = str(REPO)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.starts: Counter[str] = Counter()
+        self.kills: Counter[str] = Counter()
+
+    def start(self, *names: str) -> None:
+        for name in names or SERVICES:
+            if name in self.procs and self.procs[name].poll() is None:
+                continue
+            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            log.close()
+            self.starts[name] += 1
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash would."""
+        proc = self.procs[name]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            self.kills[name] += 1
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def started_count(self, name: str) -> int:
+        """How often the service logged that it started (every run appends to the same file)."""
+        path = self.log_dir / f"{name}.log"
+        return path.read_bytes().count(b'"service started"') if path.exists() else 0
+
+    async def wait_started(self, *names: str, timeout_s: float = 30.0) -> None:
+        """Until each named service logged 'service started' as often as it was started."""
+        deadline = time.monotonic() + timeout_s
+        for name in names or SERVICES:
+            while self.started_count(name) < self.starts[name]:
+                if self.procs[name].poll() is not None:
+                    raise AssertionError(f"{name} exited with {self.procs[name].returncode}:\n{self.tail(name)}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{name} did not start within {timeout_s}s:\n{self.tail(name)}")
+                await asyncio.sleep(0.05)
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+    def errors(self) -> dict[str, list[str]]:
+        """Log lines at level error (a dead letter, a crash) per service."""
+        found: dict[str, list[str]] = {}
+        for name in SERVICES:
+            path = self.log_dir / f"{name}.log"
+            if path.exists():
+                bad = [line for line in path.read_text(errors="replace").splitlines() if '"level": "error"' in line]
+                if bad:
+                    found[name] = bad
+        return found
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def connect(url: str) -> NATS:
+    """A client that never gives up reconnecting (a partner's or a checker's)."""
+    return await nats.connect(
+        url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.2, connect_timeout=2, allow_reconnect=True
+    )
+
+
+# --- the partners ------------------------------------------------------------------------------
+
+
+@dataclass
+class Partner:
+    """Publishes reports at least once: until JetStream acknowledges, the same CloudEvent (same
+    id) is published again. A report stored twice in the inbox must still count once."""
+
+    nc: NATS
+    retry_for_s: float = 60.0
+    published: int = 0
+    retries: int = 0
+
+    async def report(self, org: str, event_type: str, case_id: str, data: dict, event_id: str) -> int:
+        body = json.dumps(envelope(org, event_type, case_id, data, event_id, datetime.now(UTC))).encode()
+        return await self.publish(subjects.inbox(org, event_type), body)
+
+    async def publish(self, subject: str, body: bytes, headers: dict | None = None) -> int:
+        js = self.nc.jetstream()
+        deadline = time.monotonic() + self.retry_for_s
+        while True:
+            try:
+                ack = await js.publish(subject, body, timeout=2, headers=headers)
+                self.published += 1
+                return ack.seq
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - no ack (server down, no leader, timeout): send again
+                if time.monotonic() > deadline:
+                    raise
+                self.retries += 1
+                await asyncio.sleep(0.2)
+
+
+# --- the load: whole cases ---------------------------------------------------------------------
+
+MUNICIPALITIES = {"GM0855": "gm0855", "GM0518": "gm0518", "GM0344": "gm0344"}
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    municipality: str
+
+    @property
+    def owner(self) -> str:
+        return MUNICIPALITIES[self.municipality]
+
+    def reports(self) -> list[tuple[str, str, dict, str]]:
+        """(org, event type, data, event id) of the facts partners report about this case, in order."""
+        return [
+            ("nidos", "ResidencePermitGranted",
+             {"date_of_birth": "2010-05-17", "municipality": self.municipality, "permit_date": "2026-01-10"},
+             f"{self.case_id}-permit"),
+            ("nidos", "GuardianAssigned", {"guardian": "nidos", "since": "2025-06-01"}, f"{self.case_id}-guardian"),
+            (f"school-isk-{self.owner}", "EducationEnrolled",
+             {"level": "isk", "since": "2025-09-01", "school": f"school-isk-{self.owner}"}, f"{self.case_id}-school"),
+            ("nidos", "ApplicationFiled", {"filed_on": "2026-02-02"}, f"{self.case_id}-filed"),
+        ]
+
+
+# What each case must end with in the event store: (service, event type) -> how many. The
+# permit, guardian, school and filing reports are stored once each; the filing asks the
+# municipality for a transition meeting and family housing (two handoffs, two tasks); the
+# municipality accepts the meeting.
+EXPECTED_PER_CASE = Counter({
+    ("intake", "ResidencePermitGranted"): 1,
+    ("intake", "ApplicationFiled"): 1,
+    ("intake", "HandoffRequested"): 2,
+    ("guardianship", "GuardianAssigned"): 1,
+    ("guardianship", "EducationEnrolled"): 1,
+    ("notify", "HandoffNotified"): 2,
+    ("notify", "HandoffAccepted"): 1,
+})
+ACCEPTED_KIND = "plan-transition-meeting"
+
+
+def make_cases(count: int) -> list[Case]:
+    run = uuid.uuid4().hex[:6]
+    codes = list(MUNICIPALITIES)
+    return [Case(f"case-{run}-{i:05d}", codes[i % len(codes)]) for i in range(count)]
+
+
+@dataclass
+class Load:
+    """Publishes every case's reports (a few publishers in parallel, each case in order) and, as a
+    municipality would, accepts each transition-meeting task once it arrives on amv.tasks."""
+
+    partner: Partner
+    cases: list[Case]
+    publishers: int = 8
+    accepted: set[str] = field(default_factory=set)
+    reports_done: bool = False
+
+    async def publish_reports(self) -> None:
+        queue: asyncio.Queue[Case] = asyncio.Queue()
+        for case in self.cases:
+            queue.put_nowait(case)
+
+        async def worker() -> None:
+            while not queue.empty():
+                case = queue.get_nowait()
+                for org, event_type, data, event_id in case.reports():
+                    await self.partner.report(org, event_type, case.case_id, data, event_id)
+
+        await asyncio.gather(*(worker() for _ in range(self.publishers)))
+        self.reports_done = True
+
+    async def accept_tasks(self, reader: NATS, timeout_s: float) -> None:
+        """Poll the task stream; accept every new transition-meeting task of our cases, once."""
+        ours = {case.case_id: case for case in self.cases}
+        deadline = time.monotonic() + timeout_s
+        while len(self.accepted) < len(self.cases):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(self.accepted)} of {len(self.cases)} tasks arrived to accept\n"
+                                     + await consumer_report(reader))
+            try:
+                stored = await read_stream(reader, "AMV_TASKS", "amv.tasks.*.TaskOpened", timeout_s=2)
+            except Exception:  # noqa: BLE001 - the server may be down for a moment: look again
+                await asyncio.sleep(0.5)
+                continue
+            for msg in stored:
+                task = json.loads(msg.data)
+                case = ours.get(task["subject"])
+                if case is None or task["data"]["kind"] != ACCEPTED_KIND or case.case_id in self.accepted:
+                    continue
+                await self.partner.report(case.owner, "TaskAccepted", case.case_id,
+                                          {"task_id": task["data"]["task_id"]}, f"{case.case_id}-accept")
+                self.accepted.add(case.case_id)
+            await asyncio.sleep(0.3)
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+async def idle(nc: NATS) -> bool:
+    """Every durable consumer has read and acknowledged everything (twice in a row)."""
+    js = nc.jetstream()
+    for _ in range(2):
+        for spec in consumers():
+            info = await js.consumer_info(spec.stream, spec.durable, timeout=2)
+            if info.num_pending or info.num_ack_pending:
+                return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def settle(nc: NATS, cases: list[Case], timeout_s: float) -> None:
+    """Wait until every case has all its expected events and the consumers are idle."""
+    want = sum(EXPECTED_PER_CASE.values()) * len(cases)
+    ours = {case.case_id for case in cases}
+    deadline = time.monotonic() + timeout_s
+    have = -1
+    while True:
+        try:
+            stored = await read_stream(nc, "AMV_EVENTS", "amv.events.>", timeout_s=2)
+            have = sum(1 for m in stored if m.subject.split(".")[3] in ours)
+            if have >= want and await idle(nc):
+                return
+        except Exception:  # noqa: BLE001 - not reachable this moment
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not settled after {timeout_s}s: {have} of {want} events stored\n"
+                                 + await consumer_report(nc))
+        await asyncio.sleep(0.25)
+
+
+@dataclass
+class Findings:
+    """What the streams hold about the cases, and every way it differs from what must be there."""
+
+    problems: list[str] = field(default_factory=list)
+    events: int = 0
+    tasks: int = 0
+    inbox_duplicates: int = 0
+
+    def check(self, ok: bool, problem: str) -> None:
+        if not ok and len(self.problems) < 50:
+            self.problems.append(problem)
+
+
+async def read_everything(nc: NATS, stream: str, subject: str, timeout_s: float = 20.0) -> list[bytes]:
+    """Every message body of a stream, in order, read by an ordered consumer (for streams
+    without direct get)."""
+    js = nc.jetstream()
+    last = (await js.stream_info(stream)).state.last_seq
+    bodies: list[bytes] = []
+    if last == 0:
+        return bodies
+    done = asyncio.Event()
+
+    async def on_msg(msg) -> None:
+        bodies.append(msg.data)
+        if msg.metadata.sequence.stream >= last:
+            done.set()
+
+    sub = await js.subscribe(subject, stream=stream, ordered_consumer=True, cb=on_msg)
+    try:
+        await asyncio.wait_for(done.wait(), timeout_s)
+    finally:
+        await sub.unsubscribe()
+    return bodies
+
+
+async def consumer_report(nc: NATS) -> str:
+    """pending / ack pending / redelivered of every durable consumer, for a failure message."""
+    lines = []
+    for spec in consumers():
+        try:
+            i = await nc.jetstream().consumer_info(spec.stream, spec.durable, timeout=2)
+            lines.append(f"{spec.durable}: pending {i.num_pending}, ack pending {i.num_ack_pending}, "
+                         f"redelivered {i.num_redelivered}, delivered up to {i.delivered.stream_seq}, "
+                         f"acked up to {i.ack_floor.stream_seq}")
+        except Exception as exc:  # noqa: BLE001
+            lines.append(f"{spec.durable}: {exc!r}")
+    return "\n".join(lines)
+
+
+async def examine(nc: NATS, cases: Iterable[Case]) -> Findings:
+    cases = list(cases)
+    ours = {case.case_id for case in cases}
+    found = Findings()
+    stored = [m for m in await read_stream(nc, "AMV_EVENTS", "amv.events.>") if m.subject.split(".")[3] in ours]
+    found.events = len(stored)
+    ids = Counter(json.loads(m.data)["id"] for m in stored)
+    found.check(not [i for i, n in ids.items() if n > 1], f"events stored twice: {[i for i, n in ids.items() if n > 1][:5]}")
+    per_case: dict[str, Counter] = defaultdict(Counter)
+    handoffs: dict[str, set[str]] = defaultdict(set)
+    notified: Counter[str] = Counter()
+    for msg in stored:
+        _, _, service, case_id, event_type = msg.subject.split(".")
+        per_case[case_id][(service, event_type)] += 1
+        body = json.loads(msg.data)
+        if event_type == "HandoffRequested":
+            handoffs[case_id].add(body["data"]["handoff_id"])
+        if event_type == "HandoffNotified":
+            notified[body["data"]["handoff_id"]] += 1
+    for case in cases:
+        found.check(per_case[case.case_id] == EXPECTED_PER_CASE,
+                    f"{case.case_id}: {dict(per_case[case.case_id] - EXPECTED_PER_CASE)} extra, "
+                    f"{dict(EXPECTED_PER_CASE - per_case[case.case_id])} missing")
+        partner_ids = {event_id for *_, event_id in case.reports()}
+        found.check(all(ids[i] == 1 for i in partner_ids), f"{case.case_id}: a partner report is not stored exactly once")
+    all_handoffs = set().union(*handoffs.values()) if handoffs else set()
+    found.check(all(notified[h] == 1 for h in all_handoffs), "a handoff is not notified exactly once")
+    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", "amv.tasks.>")]
+    task_ids = Counter(t["data"]["task_id"] for t in tasks if t["subject"] in ours)
+    found.tasks = sum(task_ids.values())
+    found.check(set(task_ids) == all_handoffs, f"tasks {len(task_ids)} != handoffs {len(all_handoffs)}")
+    found.check(all(n == 1 for n in task_ids.values()), f"tasks delivered twice: {[t for t, n in task_ids.items() if n > 1][:5]}")
+    found.check(len(all_handoffs) == 2 * len(cases), f"{len(all_handoffs)} handoffs for {len(cases)} cases")
+    rejected = await read_stream(nc, "AMV_REJECTED", ">")
+    found.check(not rejected, f"{len(rejected)} spurious rejections, e.g. "
+                f"{[(m.subject, m.headers.get('Wo-Error-Code'), m.headers.get('Wo-Error-Reason')) for m in rejected[:3]]}")
+    inbox_ids = Counter(json.loads(body)["id"] for body in await read_everything(nc, "AMV_INBOX", "amv.inbox.>"))
+    found.inbox_duplicates = sum(n - 1 for n in inbox_ids.values())
+    return found
