@@ -113,7 +113,7 @@ def _invalid(error: ValidationError, prefix: str = "") -> Rejection:
     field, reason = problems[0]
     others = [f"'{f}'" for f, _ in problems[1:]]
     if others:
-        shown = ", ".join(others[:_MORE_PROBLEMS_SHOWN]) + (", …" if len(others) > _MORE_PROBLEMS_SHOWN else "")
+        shown = ", ".join(others[:_MORE_PROBLEMS_SHOWN]) + (", ..." if len(others) > _MORE_PROBLEMS_SHOWN else "")
         reason += f" (and {len(others)} more: {shown})"
     code = "data-invalid" if prefix == "data." else "envelope-invalid"
     return Rejection(code=code, field=field, reason=reason)
