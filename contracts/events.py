@@ -6,9 +6,9 @@ partner organisation may report it through the inbox (none: only our services de
 """
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.envelope import CloudEvent, derived_event_id, org_source, service_source, type_name
 from contracts.ids import ORGANISATION_KINDS, MunicipalityCode, OrgId
@@ -123,6 +123,46 @@ class FilingDeadlineMissed(DomainEvent):
     service: ClassVar[str] = "intake"
 
     deadline: date
+
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+"""An ISO 639 language code: 'ti' (Tigrinya), 'ar' (Arabic), 'am' (Amharic), 'tig' (Tigre)."""
+
+
+class LanguageNeeds(BaseModel):
+    """The family's contact language(s) and whether an interpreter or a key person (sleutelpersoon)
+    is needed and arranged (§3.6: Eritrean parents often cannot make their needs understood; §4.3:
+    interpreters and key persons bridge families and organisations)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    languages: tuple[LanguageCode, ...] = Field(
+        min_length=1, max_length=6, description="ISO 639 codes of the languages to contact the family in, first the best."
+    )
+    interpreter_needed: bool = Field(description="The family needs an interpreter to be understood and to understand.")
+    interpreter_arranged: bool = Field(default=False, description="An interpreter is arranged for contacts with the family.")
+    key_person_needed: bool = Field(
+        default=False, description="A key person (sleutelpersoon) from the community should bridge family and organisations."
+    )
+    key_person_arranged: bool = Field(default=False, description="A key person is arranged.")
+
+    @property
+    def support_missing(self) -> bool:
+        """An interpreter or key person is needed and none is arranged: arrange one before contact."""
+        return (self.interpreter_needed and not self.interpreter_arranged) or (
+            self.key_person_needed and not self.key_person_arranged
+        )
+
+
+class LanguageNeedsReported(DomainEvent, LanguageNeeds):
+    """A partner reports the family's contact language(s) and interpreter and key-person needs
+    (§3.6, §4.3). The latest report replaces earlier ones; every task sent afterwards carries it."""
+
+    service: ClassVar[str] = "intake"
+    reporters: ClassVar[frozenset[str]] = frozenset({"nidos", "coa", "municipality", "vwn"})
+
+    def needs(self) -> LanguageNeeds:
+        return LanguageNeeds.model_validate(self.model_dump())
 
 
 # --- guardianship: the young person's support (source §2.3, §3.4, §4.2) ----------------------
@@ -321,6 +361,10 @@ class HandoffNotified(DomainEvent):
     invited: tuple[OrgId, ...] = ()
     checklist: tuple[str, ...] = ()
     channel: Literal["nats"] = "nats"
+    language: LanguageNeeds | None = Field(default=None, description="The family's language needs, when reported.")
+    language_support_missing: bool = Field(
+        default=False, description="The family needs an interpreter or key person and none is arranged."
+    )
 
 
 class HandoffAccepted(DomainEvent):
@@ -376,6 +420,13 @@ class TaskOpened(DomainEvent):
     due: date
     invited: tuple[OrgId, ...] = ()
     checklist: tuple[str, ...] = ()
+    language: LanguageNeeds | None = Field(
+        default=None, description="The family's contact language(s) and interpreter/key-person needs (§3.6, §4.3)."
+    )
+    language_support_missing: bool = Field(
+        default=False,
+        description="True when the family needs an interpreter or key person and none is arranged: arrange one first.",
+    )
 
 
 class TaskAccepted(DomainEvent):

@@ -12,6 +12,7 @@ from contracts.events import (
     FilingDeadlineMissed,
     GuardianshipTransferRequested,
     HandoffRequested,
+    LanguageNeedsReported,
     ParentsArrived,
     ResidencePermitGranted,
     data_of,
@@ -32,6 +33,7 @@ class IntakeCase:
     transfer_requested: bool = False  # guardianship's fact: Nidos petitioned the court
     school: str | None = None  # guardianship's fact: the young person's school
     handoff_kinds: set[str] = field(default_factory=set)  # kinds intake already requested
+    language: LanguageNeedsReported | None = None  # the latest report of the family's language needs (§3.6)
 
     @property
     def exists(self) -> bool:
@@ -64,6 +66,8 @@ def apply(case: IntakeCase, envelope: CloudEvent) -> IntakeCase:
             case.transfer_requested = True
         case EducationEnrolled():
             case.school = event.school
+        case LanguageNeedsReported():
+            case.language = event
         case HandoffRequested() if envelope.source.endswith(":intake"):
             case.handoff_kinds.add(event.kind)
     return case

@@ -38,7 +38,9 @@ TRANSITIONS = {
 
 
 def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
-    """§4.1, hand over warmly: a handoff request becomes a task delivered to its owner, once."""
+    """§4.1, hand over warmly: a handoff request becomes a task delivered to its owner, once.
+    §3.6/§4.3: it carries the family's language needs, flagged when an interpreter or key person
+    is needed and none is arranged."""
     if event.event_type != "HandoffRequested":
         return []
     handoff = HandoffRequested.model_validate(event.data)
@@ -48,6 +50,7 @@ def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[Clo
     notified = HandoffNotified(
         handoff_id=handoff.handoff_id, kind=handoff.kind, requester=handoff.requester, owner=handoff.owner,
         due=handoff.due, municipality=handoff.municipality, invited=handoff.invited, checklist=handoff.checklist,
+        language=case.language, language_support_missing=case.language is not None and case.language.support_missing,
     )
     return [derive(notified, event, "handoff-notified", SERVICE)]
 
@@ -58,7 +61,8 @@ def task_message(notified: CloudEvent) -> CloudEvent:
     event = HandoffNotified.model_validate(notified.data)
     task = TaskOpened(
         task_id=event.handoff_id, kind=event.kind, requester=event.requester, owner=event.owner, due=event.due,
-        invited=event.invited, checklist=event.checklist,
+        invited=event.invited, checklist=event.checklist, language=event.language,
+        language_support_missing=event.language_support_missing,
     )
     return derive(task, notified, "task-opened", SERVICE)
 

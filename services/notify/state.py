@@ -11,6 +11,8 @@ from contracts.events import (
     HandoffEscalated,
     HandoffNotified,
     HandoffRequested,
+    LanguageNeeds,
+    LanguageNeedsReported,
     data_of,
 )
 
@@ -35,6 +37,7 @@ class NotifyCase:
     # Ids of stored events and of the reports that caused them: a report seen again is a duplicate.
     handled: set[str] = field(default_factory=set)
     tasks: dict[str, Task] = field(default_factory=dict)
+    language: LanguageNeeds | None = None  # the family's language needs (intake's fact, §3.6): every task carries them
 
     @property
     def exists(self) -> bool:
@@ -67,6 +70,8 @@ def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
             case.tasks[event.handoff_id].status = "rejected"
         case HandoffCompleted():
             case.tasks[event.handoff_id].status = "completed"
+        case LanguageNeedsReported():
+            case.language = event.needs()
         case HandoffEscalated():
             case.tasks[event.handoff_id].escalated = True
     return case
