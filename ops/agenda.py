@@ -13,33 +13,21 @@ import argparse
 import asyncio
 import os
 import sys
-from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
 import nats
 from nats.aio.client import Client as NATS
 
-from contracts import subjects
 from contracts.clock import AMSTERDAM
-from contracts.envelope import CloudEvent
 from ops.demo import answers
 from services.monitoring.agenda import Agenda, agenda
 from services.monitoring.casefile import readable
 from services.monitoring.render import RENDERERS, render
+from services.monitoring.store import load_histories
 from services.runtime import natsauth
 from services.runtime.directory import Directory, DirectoryError, load_directory
-from services.runtime.eventstore import EVENTS_STREAM, decode, read_stream
 from services.runtime.settings import Settings
-
-
-async def load_histories(nc: NATS, stream: str = EVENTS_STREAM) -> dict[str, list[CloudEvent]]:
-    """Every stored event, grouped per case, each case's events in stored order."""
-    histories: dict[str, list[CloudEvent]] = defaultdict(list)
-    for msg in await read_stream(nc, stream, f"{subjects.EVENTS_PREFIX}.>"):
-        event = decode(msg.data)
-        histories[event.subject].append(event)
-    return dict(histories)
 
 
 async def agenda_from_store(

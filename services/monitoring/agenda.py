@@ -161,7 +161,7 @@ def turning_18(cases: list[CaseFile], day: date, local: Municipality) -> tuple[A
     items = []
     for case in cases:
         assert case.permit is not None
-        if case.turned_18 is not None:
+        if case.turned_18 is not None or case.permit.date_of_birth is None:  # None: erased (crypto-shredding)
             continue
         adult_on = birthday(case.permit.date_of_birth, 18)
         transition_starts = add_months(adult_on, -TRANSITION_18_START_MONTHS)

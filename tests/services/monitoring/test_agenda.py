@@ -252,3 +252,15 @@ def test_the_case_municipality_is_the_one_guardianship_hands_the_18_plus_transit
 def test_an_unknown_municipality_is_refused(histories) -> None:
     with pytest.raises(ValueError, match="GM9999"):
         agenda(histories, "GM9999", MEETING, DIRECTORY)
+
+
+def test_a_case_whose_date_of_birth_was_erased_has_no_birthday_on_the_agenda(histories) -> None:
+    from services.monitoring.agenda import turning_18
+
+    erased = case_file("case-t18-open", histories["case-t18-open"], MEETING)
+    assert erased.permit is not None
+    erased.permit = erased.permit.model_construct(**{**dict(erased.permit), "date_of_birth": None})
+    local = DIRECTORY.of(TILBURG)
+    assert [i.case_id for i in turning_18([erased], MEETING, local)] == []
+    intact = case_file("case-t18-open", histories["case-t18-open"], MEETING)
+    assert [i.case_id for i in turning_18([intact], MEETING, local)] == ["case-t18-open"]
