@@ -1,9 +1,12 @@
 """notify's wiring: handoff requests from the store become tasks on amv.tasks.<owner>.…, the
 owners' answers from their inboxes are recorded, and overdue tasks are escalated when a day starts."""
 
+from nats.aio.client import Client as NATS
+
 from contracts import subjects
 from contracts.envelope import CloudEvent
 from services.notify import rules, state
+from services.notify.delivery import WebhookDelivery
 from services.runtime.eventstore import encode
 from services.runtime.service import ServiceRuntime, build_app
 from services.runtime.settings import Settings
@@ -13,6 +16,20 @@ class NotifyService(ServiceRuntime):
     name = "notify"
     state = state
     rules = rules
+    webhooks: WebhookDelivery | None = None
+
+    async def start(self, nc: NATS) -> None:
+        """The service, plus webhook delivery of every task (services/notify/delivery.py); a webhook
+        whose secret is not in the environment stops start-up before anything is consumed."""
+        webhooks = WebhookDelivery(nc, self.directory, self.settings)
+        await super().start(nc)
+        self.webhooks = webhooks
+        await webhooks.start()
+
+    async def stop(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        await super().stop()
 
     async def before_append(self, events: list[CloudEvent]) -> None:
         """Deliver the task of every HandoffNotified before recording it (at least once)."""

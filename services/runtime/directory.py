@@ -4,9 +4,10 @@ Loaded and validated once at start-up; rules receive it as plain data, so they s
 """
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, HttpUrl, StringConstraints, ValidationError, field_validator, model_validator
 
 from contracts.ids import MunicipalityCode, OrgId, organisation_kind
 
@@ -35,12 +36,48 @@ class Municipality(BaseModel):
     rmc: OrgId
 
 
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
+"""Name of an environment variable holding a secret: the directory names it, never holds the value."""
+
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+class WebhookChannel(BaseModel):
+    """A webhook subscription, as in the VNG ZGW Notificaties API (Open Notificaties): every task of
+    the organisation is POSTed to `url` as a signed CloudEvent. Secrets stay out of this file: the
+    signing secret is read from the environment variable `secret_env`, the optional Authorization
+    header value (e.g. "Bearer …", per subscription) from `authorization_env`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["webhook"]
+    name: ChannelName = "webhook"
+    url: HttpUrl
+    secret_env: EnvVarName
+    authorization_env: EnvVarName | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _https_unless_loopback(cls, url: HttpUrl) -> HttpUrl:
+        if url.username or url.password:
+            raise ValueError("the url must not carry credentials: name them in authorization_env")
+        if url.scheme != "https" and url.host not in LOOPBACK_HOSTS:
+            raise ValueError(f"must be https (http only for localhost), not {url.scheme}://{url.host}")
+        return url
+
+
+Channel = WebhookChannel
+"""How an organisation receives its tasks besides NATS (only webhooks so far; `type` tells which)."""
+
+
 class Directory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     national: dict[OrgId, NationalOrganisation]
     municipalities: dict[MunicipalityCode, Municipality]
-    channels: dict[OrgId, list[dict]] = {}
+    channels: dict[OrgId, list[Channel]] = {}
 
     @model_validator(mode="after")
     def _organisations_are_what_they_claim(self) -> "Directory":
@@ -59,6 +96,17 @@ class Directory(BaseModel):
                 org = getattr(entry, role)
                 if organisation_kind(org) != kind:
                     raise ValueError(f"municipalities.{code}.{role}: '{org}' is not a {kind} organisation id")
+        return self
+
+    @model_validator(mode="after")
+    def _channels_are_for_known_organisations_and_named_apart(self) -> "Directory":
+        for org, channels in self.channels.items():
+            if organisation_kind(org) is None:
+                raise ValueError(f"channels.{org}: '{org}' is not an organisation id of a known kind")
+            names = [channel.name for channel in channels]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise ValueError(f"channels.{org}: two channels are named '{repeated[0]}': give each its own name")
         return self
 
     def of(self, code: str) -> Municipality | None:

@@ -19,6 +19,8 @@ INBOX_STREAM = "AMV_INBOX"
 REJECTED_STREAM = "AMV_REJECTED"
 TASKS_STREAM = "AMV_TASKS"
 CLOCK_STREAM = "AMV_CLOCK"
+WEBHOOKS_STREAM = "AMV_WEBHOOKS"
+WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
 DAY = 24 * 3600.0
 
 
@@ -74,6 +76,15 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
             allow_msg_schedules=True,
             **common,
         ),
+        StreamConfig(
+            name=WEBHOOKS_STREAM,
+            description="Webhook delivery: a record of every attempt (amv.webhooks.attempts.<org>.<delivery id>) "
+            "and dead letters an operator re-queued (amv.webhooks.redrive.<org>.<EventType>).",
+            subjects=[f"{WEBHOOKS_PREFIX}.>"],
+            max_age=365 * DAY,
+            allow_direct=True,
+            **common,
+        ),
     ]
 
 
@@ -84,6 +95,7 @@ class Consumer:
     durable: str
     filter_subjects: tuple[str, ...]
     description: str
+    max_deliver: int | None = None  # None: the service's WO_MAX_DELIVER; -1: unlimited (the handler counts)
 
 
 # The events of other services (or its own) each service reacts to, besides partner reports and days.
@@ -130,6 +142,26 @@ def consumers() -> list[Consumer]:
         found.append(
             Consumer(service, CLOCK_STREAM, f"{service}-clock", (subjects.CLOCK_DAY,), "Days: deadlines are due.")
         )
+    found += [
+        # Webhook delivery counts its own attempts (WO_WEBHOOK_MAX_ATTEMPTS) and acks after
+        # dead-lettering, so JetStream must never give up on a task first: unlimited deliveries.
+        Consumer(
+            "notify",
+            TASKS_STREAM,
+            "notify-webhooks",
+            (f"{subjects.TASKS_PREFIX}.>",),
+            "Tasks to POST to their owners' webhooks (services/notify/delivery.py).",
+            max_deliver=-1,
+        ),
+        Consumer(
+            "notify",
+            WEBHOOKS_STREAM,
+            "notify-webhooks-redrive",
+            (f"{WEBHOOKS_PREFIX}.redrive.>",),
+            "Dead-lettered webhook deliveries an operator re-queued (python -m ops.deadletters redrive).",
+            max_deliver=-1,
+        ),
+    ]
     return found
 
 
@@ -148,7 +180,7 @@ def consumer_config(spec: Consumer, max_deliver: int, ack_wait_s: float) -> Cons
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=ack_wait_s,
-        max_deliver=max_deliver,
+        max_deliver=max_deliver if spec.max_deliver is None else spec.max_deliver,
         max_ack_pending=10_000,
         filter_subjects=list(spec.filter_subjects),
     )

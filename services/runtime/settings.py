@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5, description="Replicas of each stream (3 on a cluster).")
     directory: str = Field(default="", description="Organisation directory YAML; empty: deploy/organisations.yaml.")
     duplicate_window_s: float = Field(default=2 * 24 * 3600, gt=0, description="JetStream de-duplication window.")
+    webhook_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Webhook delivery attempts before a task is dead-lettered."
+    )
+    webhook_backoff_s: float = Field(
+        default=5.0, gt=0, description="First webhook retry delay; doubles per attempt, with jitter."
+    )
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest delay between webhook attempts.")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST.")
     # NATS login (README "Security: NATS accounts and permissions"); `make run` sets each service's own
     nats_user: str = Field(
         default="", validation_alias=AliasChoices("NATS_USER", "WO_NATS_USER"), description="NATS user; empty: none."
