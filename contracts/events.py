@@ -405,6 +405,35 @@ class HandoffEscalated(DomainEvent):
     overdue_since: date
 
 
+class HandoffStarted(DomainEvent):
+    """The owner organisation started work on the handoff's task (FHIR Task status in-progress)."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    started_by: OrgId
+
+
+class HandoffCancelled(DomainEvent):
+    """The requester withdrew the handoff's task before it was completed, with a reason."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    cancelled_by: OrgId
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ChecklistItemChecked(DomainEvent):
+    """The owner organisation ticked one item of the handoff's checklist (e.g. 'digid' of the 18+ transition)."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    item: str
+    checked_by: OrgId
+
+
 # --- tasks: what an organisation receives and answers -----------------------------------------
 
 
@@ -455,6 +484,35 @@ class TaskCompleted(DomainEvent):
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
     task_id: str
+
+
+class TaskStarted(DomainEvent):
+    """The owner organisation started work on a task it accepted."""
+
+    service: ClassVar[str] = "notify"
+    reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
+
+    task_id: str
+
+
+class TaskCancelled(DomainEvent):
+    """The requester organisation withdraws a task it asked for (not once it is completed), saying why."""
+
+    service: ClassVar[str] = "notify"
+    reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
+
+    task_id: str
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ChecklistItemTicked(DomainEvent):
+    """The owner organisation ticks one item of the task's checklist (an id from TaskOpened.checklist)."""
+
+    service: ClassVar[str] = "notify"
+    reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
+
+    task_id: str
+    item: str = Field(min_length=1, max_length=100)
 
 
 # --- time --------------------------------------------------------------------------------------

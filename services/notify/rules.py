@@ -1,21 +1,28 @@
-"""notify's decisions: every handoff request becomes a task for its owner; only the owner answers
-it, along the HL7 FHIR Task states; a task nobody accepted in time is escalated, once."""
+"""notify's decisions: every handoff request becomes a task for its owner; only the owner works
+it and only the requester withdraws it, along the HL7 FHIR Task states; a task nobody accepted in
+time is escalated, once."""
 
 from datetime import date, timedelta
 
 from contracts.envelope import CloudEvent
 from contracts.events import (
+    ChecklistItemChecked,
+    ChecklistItemTicked,
     DomainEvent,
     HandoffAccepted,
+    HandoffCancelled,
     HandoffCompleted,
     HandoffDeclined,
     HandoffEscalated,
     HandoffNotified,
     HandoffRequested,
+    HandoffStarted,
     TaskAccepted,
+    TaskCancelled,
     TaskCompleted,
     TaskDeclined,
     TaskOpened,
+    TaskStarted,
     derive,
     derive_on_day,
 )
@@ -29,11 +36,29 @@ SERVICE = "notify"
 ESCALATION_DUE_IN = timedelta(weeks=1)
 NOT_ESCALATED = frozenset({"escalation", "support-gap"})  # escalations are never escalated again
 
-# FHIR Task status transitions an owner may make: (status now, answer) -> status after.
+# The HL7 FHIR Task lifecycle: (status now, answer) -> status after. Anything not listed is
+# refused and changes nothing. A small task may be completed straight after accepting; ticking a
+# checklist item leaves the status as it is; once completed, rejected or cancelled, a task is closed.
 TRANSITIONS = {
     ("requested", "TaskAccepted"): "accepted",
     ("requested", "TaskDeclined"): "rejected",
+    ("accepted", "TaskStarted"): "in-progress",
     ("accepted", "TaskCompleted"): "completed",
+    ("in-progress", "TaskCompleted"): "completed",
+    ("accepted", "ChecklistItemTicked"): "accepted",
+    ("in-progress", "ChecklistItemTicked"): "in-progress",
+    ("requested", "TaskCancelled"): "cancelled",
+    ("accepted", "TaskCancelled"): "cancelled",
+    ("in-progress", "TaskCancelled"): "cancelled",
+}
+# Who may give each answer: the owner works the task; the requester may withdraw it.
+ANSWERED_BY = {
+    "TaskAccepted": "owner",
+    "TaskDeclined": "owner",
+    "TaskStarted": "owner",
+    "TaskCompleted": "owner",
+    "ChecklistItemTicked": "owner",
+    "TaskCancelled": "requester",
 }
 
 
@@ -80,13 +105,41 @@ def decide(case: NotifyCase, report: Report, directory: Directory) -> list[Cloud
         return Rejection(
             "unknown-task", f"task {task_id} is not delivered yet", "data.task_id", awaits_other_service=True
         )
-    if task.owner != report.org:
-        return Rejection("not-owner", f"only the owner ({task.owner}) may answer task {task_id}", "data.task_id")
+    refusal = check_answer(task, answer, report.org)
+    if refusal is not None:
+        return refusal
+    return [derive(recorded_answer(task, answer, report.org), report.envelope, f"answer-{answer.event_type}", SERVICE)]
+
+
+def check_answer(task: Task, answer: DomainEvent, org: str) -> Rejection | None:
+    """Why `org` may not give `answer` to `task` now, or None when it may."""
+    role = ANSWERED_BY.get(answer.event_type)
+    if role == "owner" and org != task.owner:
+        return Rejection("not-owner", f"only the owner ({task.owner}) may answer task {task.task_id}", "data.task_id")
+    if role == "requester" and org != task.requester:
+        return Rejection(
+            "not-requester", f"only the requester ({task.requester}) may cancel task {task.task_id}", "data.task_id"
+        )
     if (task.status, answer.event_type) not in TRANSITIONS:
         return Rejection(
-            "illegal-transition", f"task {task_id} is {task.status}: it cannot take {answer.event_type}", "type"
+            "illegal-transition", f"task {task.task_id} is {task.status}: it cannot take {answer.event_type}", "type"
         )
-    return [derive(recorded_answer(task, answer, report.org), report.envelope, f"answer-{answer.event_type}", SERVICE)]
+    match answer:
+        case ChecklistItemTicked(item=item) if item not in task.checklist:
+            listed = ", ".join(task.checklist) or "none"
+            return Rejection(
+                "unknown-checklist-item", f"task {task.task_id} has no checklist item '{item}' (items: {listed})",
+                "data.item",
+            )
+        case ChecklistItemTicked(item=item) if item in task.checked:
+            return Rejection("already-ticked", f"checklist item '{item}' of task {task.task_id} is ticked already", "data.item")
+        case TaskCompleted() if task.open_items:
+            return Rejection(
+                "checklist-open",
+                f"task {task.task_id} cannot be completed: checklist items still open: {', '.join(task.open_items)}",
+                "type",
+            )
+    return None
 
 
 def recorded_answer(task: Task, answer: DomainEvent, org: str) -> DomainEvent:
@@ -95,8 +148,14 @@ def recorded_answer(task: Task, answer: DomainEvent, org: str) -> DomainEvent:
             return HandoffAccepted(handoff_id=task.task_id, accepted_by=org)
         case TaskDeclined():
             return HandoffDeclined(handoff_id=task.task_id, declined_by=org, reason=answer.reason)
+        case TaskStarted():
+            return HandoffStarted(handoff_id=task.task_id, started_by=org)
         case TaskCompleted():
             return HandoffCompleted(handoff_id=task.task_id, completed_by=org)
+        case TaskCancelled():
+            return HandoffCancelled(handoff_id=task.task_id, cancelled_by=org, reason=answer.reason)
+        case ChecklistItemTicked():
+            return ChecklistItemChecked(handoff_id=task.task_id, item=answer.item, checked_by=org)
     raise ValueError(f"not an answer: {answer.event_type}")
 
 

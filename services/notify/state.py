@@ -1,20 +1,34 @@
-"""The notify case: the tasks of one case and where each stands (HL7 FHIR Task status)."""
+"""The notify case: the tasks of one case and where each stands (HL7 FHIR Task status), and the
+few facts of other services the handoff desk shows (where the case is, whether support has a gap)."""
 
 from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.envelope import CloudEvent
 from contracts.events import (
+    ChecklistItemChecked,
+    FamilyRelocated,
     HandoffAccepted,
+    HandoffCancelled,
     HandoffCompleted,
     HandoffDeclined,
     HandoffEscalated,
     HandoffNotified,
     HandoffRequested,
+    HandoffStarted,
+    HousingAssigned,
     LanguageNeeds,
     LanguageNeedsReported,
+    ParentsArrived,
+    ResidencePermitGranted,
+    SupportGapClosed,
+    SupportGapDetected,
     data_of,
 )
+
+# FHIR Task statuses a task can be in, in the order a task moves through them.
+OPEN_STATUSES = ("requested", "accepted", "in-progress")
+CLOSED_STATUSES = ("completed", "rejected", "cancelled")
 
 
 @dataclass
@@ -27,8 +41,22 @@ class Task:
     municipality: str
     invited: tuple[str, ...] = ()
     checklist: tuple[str, ...] = ()
-    status: str = "draft"  # FHIR: draft until delivered, then requested, accepted, rejected, completed
+    # FHIR: draft until delivered, then requested, accepted, in-progress, completed; or rejected, cancelled
+    status: str = "draft"
     escalated: bool = False
+    escalated_to: str | None = None
+    escalates: str | None = None  # for an escalation: the task it escalates
+    checked: tuple[str, ...] = ()  # checklist items ticked, in the order they were ticked
+    status_reason: str | None = None  # why it was declined or cancelled
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def open_items(self) -> tuple[str, ...]:
+        """Checklist items not ticked yet, in checklist order."""
+        return tuple(item for item in self.checklist if item not in self.checked)
 
 
 @dataclass
@@ -38,10 +66,18 @@ class NotifyCase:
     handled: set[str] = field(default_factory=set)
     tasks: dict[str, Task] = field(default_factory=dict)
     language: LanguageNeeds | None = None  # the family's language needs (intake's fact, §3.6): every task carries them
+    # Every municipality the case touched (permit, arrival, housing, moves, tasks): whose coordinator may look.
+    municipalities: set[str] = field(default_factory=set)
+    gap: SupportGapDetected | None = None
+    gap_closed: bool = False
 
     @property
     def exists(self) -> bool:
         return bool(self.handled)
+
+    @property
+    def open_gap(self) -> SupportGapDetected | None:
+        return self.gap if self.gap is not None and not self.gap_closed else None
 
 
 def empty(case_id: str) -> NotifyCase:
@@ -55,23 +91,43 @@ def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
     event = data_of(envelope)
     match event:
         case HandoffRequested():
+            case.municipalities.add(event.municipality)
             case.tasks.setdefault(
                 event.handoff_id,
                 Task(
                     event.handoff_id, event.kind, event.requester, event.owner, event.due, event.municipality,
-                    event.invited, event.checklist,
+                    event.invited, event.checklist, escalates=event.escalates,
                 ),
             )
         case HandoffNotified():
             case.tasks[event.handoff_id].status = "requested"
         case HandoffAccepted():
             case.tasks[event.handoff_id].status = "accepted"
+        case HandoffStarted():
+            case.tasks[event.handoff_id].status = "in-progress"
         case HandoffDeclined():
             case.tasks[event.handoff_id].status = "rejected"
+            case.tasks[event.handoff_id].status_reason = event.reason
+        case HandoffCancelled():
+            case.tasks[event.handoff_id].status = "cancelled"
+            case.tasks[event.handoff_id].status_reason = event.reason
         case HandoffCompleted():
             case.tasks[event.handoff_id].status = "completed"
+        case ChecklistItemChecked():
+            task = case.tasks[event.handoff_id]
+            if event.item not in task.checked:
+                task.checked = (*task.checked, event.item)
         case LanguageNeedsReported():
             case.language = event.needs()
         case HandoffEscalated():
             case.tasks[event.handoff_id].escalated = True
+            case.tasks[event.handoff_id].escalated_to = event.escalated_to
+        case ResidencePermitGranted() | ParentsArrived() | HousingAssigned():
+            case.municipalities.add(event.municipality)
+        case FamilyRelocated():
+            case.municipalities.add(event.to_municipality)
+        case SupportGapDetected():
+            case.gap, case.gap_closed = event, False
+        case SupportGapClosed():
+            case.gap_closed = True
     return case

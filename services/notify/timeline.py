@@ -61,9 +61,17 @@ def describe(envelope: CloudEvent) -> str:
         "HandoffDeclined": lambda: f"{d['declined_by']} declined the task: {d['reason']}",
         "HandoffCompleted": lambda: f"{d['completed_by']} completed the task",
         "HandoffEscalated": lambda: f"task overdue since {d['overdue_since']}: escalated to {d['escalated_to']}",
+        "HandoffStarted": lambda: f"{d['started_by']} started work on the task",
+        "HandoffCancelled": lambda: f"{d['cancelled_by']} cancelled the task: {d['reason']}",
+        "ChecklistItemChecked": lambda: f"{d['checked_by']} ticked '{d['item']}' on the checklist",
     }
     text = texts.get(envelope.event_type)
     return text() if text else envelope.event_type
+
+
+def who(envelope: CloudEvent) -> str:
+    """The organisation or service an event comes from ('nidos', 'notify', …)."""
+    return _who(envelope)
 
 
 def timeline(events: list[CloudEvent]) -> list[str]:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     )
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest delay between webhook attempts.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST.")
+    # notify's handoff desk (web page and API; README "The handoff desk")
+    http_port: int = Field(default=8080, ge=0, le=65535, description="Port of notify's handoff desk (web page and API); 0: off.")
+    http_host: str = Field(default="127.0.0.1", description="Address the handoff desk listens on (0.0.0.0 in a container).")
+    org_tokens: str = Field(default="", description='Sign-in tokens of the handoff desk, JSON {"<org>": "<token>"}.')
+    org_tokens_file: str = Field(default="", description="JSON file of those tokens, used when WO_ORG_TOKENS is empty.")
     # NATS login (README "Security: NATS accounts and permissions"); `make run` sets each service's own
     nats_user: str = Field(
         default="", validation_alias=AliasChoices("NATS_USER", "WO_NATS_USER"), description="NATS user; empty: none."

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nats
 
+from services.notify.tokens import ensure_dev_tokens
 from services.runtime import natsauth, provision
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats
@@ -62,6 +63,29 @@ async def _provision(url: str, settings: Settings, login: dict[str, str]) -> Non
         await provision.provision_streams(nc.jetstream(), duplicate_window_s=settings.duplicate_window_s)
     finally:
         await nc.close()
+
+
+DEV_TOKENS_FILE = "org-tokens.json"
+
+
+def _handoff_desk(settings: Settings, data_dir: Path) -> tuple[dict[str, str], str]:
+    """notify's handoff desk: the environment its sign-in tokens need and the banner lines. Unless
+    WO_ORG_TOKENS or WO_ORG_TOKENS_FILE is set, every organisation of the directory gets a
+    development token, kept in <data dir>/org-tokens.json (readable by its owner only)."""
+    if not settings.http_port:
+        return {}, "Handoff desk: off (WO_HTTP_PORT=0)\n"
+    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+    url = f"http://{host}:{settings.http_port}"
+    if settings.org_tokens or settings.org_tokens_file:
+        source = "WO_ORG_TOKENS" if settings.org_tokens else f"WO_ORG_TOKENS_FILE ({settings.org_tokens_file})"
+        return {}, f"Handoff desk: {url}  (API and its OpenAPI page: {url}/docs; tokens from {source})\n"
+    path = data_dir / DEV_TOKENS_FILE
+    tokens = ensure_dev_tokens(path, load_directory(settings.directory or None).organisations())
+    listed = "\n".join(f"    {org:<18} {token}" for org, token in tokens.items())
+    return {"WO_ORG_TOKENS_FILE": str(path)}, f"""Handoff desk: {url}  (API and its OpenAPI page: {url}/docs)
+  Sign in with your organisation's token (development tokens, kept in {path}):
+{listed}
+"""
 
 
 def _start_service(name: str, env: dict[str, str]) -> subprocess.Popen:
@@ -106,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         embedded.start()
         url = embedded.url
     env = {**os.environ, "NATS_URL": url}
+    desk_env, desk_banner = _handoff_desk(settings, data_dir or Path(os.environ.get("WO_DATA_DIR", "var")).resolve())
+    env.update(desk_env)
     passwords = natsauth.load_credentials(credentials_file) if credentials_file else {}
 
     def service_env(name: str) -> dict[str, str]:
@@ -133,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in SERVICES:
             children[name] = _start_service(name, service_env(name))
         print(_banner(url, data_dir, credentials_file), flush=True)
+        print(desk_banner, flush=True)
         while not stopping:
             time.sleep(0.5)
             for name, child in children.items():
