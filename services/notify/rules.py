@@ -93,7 +93,9 @@ def task_message(notified: CloudEvent) -> CloudEvent:
 
 
 def decide(case: NotifyCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
-    """An organisation's answer to a task it owns: accept, decline (with a reason) or complete."""
+    """An organisation's answer to a task, along the FHIR Task lifecycle (`TRANSITIONS`): the owner
+    accepts, declines (with a reason), starts, ticks checklist items and completes (only once every
+    item is ticked); the requester may cancel (with a reason) until the task is completed."""
     if report.envelope.id in case.handled:
         return []
     answer = report.event
