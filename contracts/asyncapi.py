@@ -21,7 +21,9 @@ from contracts.inbox import MAX_MESSAGE_BYTES, REJECTION_CODES
 from contracts.versions import all_models, accepted_until
 
 ASYNCAPI_VERSION = "3.0.0"
-DOCUMENT_VERSION = "2.0.0"  # the contract's version: the major follows the newest event version, docs/versioning.md
+# The version of the whole contract (docs/versioning.md): the minor goes up when an event type or version is
+# added, the major when a version stops being accepted. 1.1.0: HousingAssigned v2.
+DOCUMENT_VERSION = "1.1.0"
 SCHEMA_REF = "#/components/schemas/{model}"
 
 # The headers of a rejection (services/runtime/rejections.py writes them; a test keeps both equal).
