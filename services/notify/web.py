@@ -663,6 +663,53 @@ def create_web_app(the_desk: Desk) -> FastAPI:
             session.notices.append(("pending", "Sent, but not processed yet: look again in a moment."))
         return RedirectResponse(back_to, status_code=status.HTTP_303_SEE_OTHER)
 
+    # --- the agenda of the integral meeting (README "Chain monitoring", services/monitoring) --------------
+
+    agenda_directory: list = []  # the organisation directory, loaded on first use
+
+    async def meeting_agenda(org: str, on: str, since: str):
+        """The agenda of the municipality `org` coordinates, from every stored event, as of `on`
+        (default: the desk's today); 403 for anyone but a coordinator."""
+        from services.monitoring.agenda import agenda
+        from services.monitoring.store import load_histories
+        from services.runtime.directory import load_directory
+        from services.runtime.settings import Settings
+
+        code = desk.coordinated_municipality(org)
+        if code is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "only a municipality's coordinator (regie-gm…) has the agenda")
+        try:
+            as_of = date.fromisoformat(on) if on else the_desk.clock.today()[0]
+            previous = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "date and since are days like 2026-09-15") from None
+        if not agenda_directory:
+            agenda_directory.append(load_directory(Settings().directory or None))
+        try:
+            return agenda(await load_histories(the_desk.nc), code, as_of, agenda_directory[0], previous)
+        except ValueError as exc:  # a coordinator of a municipality the directory does not know
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+    @app.get("/coordinator/agenda", include_in_schema=False)
+    async def agenda_page(request: Request) -> Response:
+        """The coordinator's agenda for the integral meeting; ?date=, ?since=, ?format=html|md|json."""
+        from services.monitoring.render import agenda_data, to_html_fragment, to_markdown
+
+        session = page_session(request)
+        if session is None:
+            return to_signin()
+        query = request.query_params
+        try:
+            found = await meeting_agenda(session.org, query.get("date", ""), query.get("since", ""))
+        except HTTPException as exc:
+            return render("error.html", session, exc.status_code, message=exc.detail)
+        no_store = {"Cache-Control": "no-store"}
+        if query.get("format") == "json":
+            return JSONResponse(agenda_data(found), headers=no_store)
+        if query.get("format") == "md":
+            return Response(to_markdown(found), media_type="text/markdown; charset=utf-8", headers=no_store)
+        return render("agenda.html", session, agenda=found, fragment=to_html_fragment(found))
+
     return app
 
 
