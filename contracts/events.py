@@ -5,15 +5,52 @@ data (a name, a BSN) slipping in. Each class says which service stores it and wh
 partner organisation may report it through the inbox (none: only our services derive it).
 """
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from contracts.envelope import CloudEvent, derived_event_id, org_source, service_source, type_name
 from contracts.ids import ORGANISATION_KINDS, MunicipalityCode, OrgId
 
 ALL_PARTNERS = frozenset(ORGANISATION_KINDS)
+
+# --- personal data (README "Privacy") ------------------------------------------------------------
+
+PERSONAL_DATA = "x-personal-data"
+"""JSON Schema keyword (and `json_schema_extra` key) of a field that holds personal data. The event
+store keeps such a field encrypted with its case's key (services/runtime/privacy.py); once the case
+is erased it reads back as None. The date of birth is the only one: the rules need nothing else."""
+
+_reading_stored_event: ContextVar[bool] = ContextVar("reading_stored_event", default=False)
+
+
+def _required_unless_erased(value: object) -> object:
+    # None stands for an erased personal field of a stored event (`data_of`); a report or a
+    # newly made event must carry the value.
+    if value is None and not _reading_stored_event.get():
+        raise ValueError("may not be null: the value is required")
+    return value
+
+
+PersonalDate = Annotated[
+    date | None,
+    AfterValidator(_required_unless_erased),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+"""A date that is personal data: required on the wire; None only when read back from the store
+after the case was erased (crypto-shredding)."""
+
+
+def personal_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` marked as personal data (`json_schema_extra={PERSONAL_DATA: True}`)."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(PERSONAL_DATA) is True
+    )
+
 
 HandoffKind = Literal[
     "file-reunification-application",
@@ -40,7 +77,8 @@ SupportEnd = Literal["guardianship-transferred", "turned-18", "extension-ended"]
 class DomainEvent(BaseModel):
     """Base of every event's data."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # hide_input_in_errors: a validation error, when it is logged, names the field, never its value.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     event_type: ClassVar[str]
     version: ClassVar[int] = 1
@@ -66,7 +104,11 @@ class ResidencePermitGranted(DomainEvent):
     service: ClassVar[str] = "intake"
     reporters: ClassVar[frozenset[str]] = frozenset({"nidos", "ind"})
 
-    date_of_birth: date = Field(description="The only personal datum the rules need (17½ and 18th birthday).")
+    date_of_birth: PersonalDate = Field(
+        description="The only personal datum the rules need (17½ and 18th birthday). Personal data: stored "
+        "encrypted with the case's key, unreadable once the case is erased.",
+        json_schema_extra={PERSONAL_DATA: True},
+    )
     municipality: MunicipalityCode = Field(description="CBS code of the municipality the young person lives in.")
     permit_date: date
 
@@ -592,7 +634,12 @@ def report(event: DomainEvent, case_id: str, org: str, event_id: str, time: date
 
 def data_of(envelope: CloudEvent) -> DomainEvent:
     """The typed data of a stored envelope, as the current version of its type: an earlier version
-    (e.g. HousingAssigned.v1) is upcast (contracts/versions.py). KeyError for an unknown type."""
+    (e.g. HousingAssigned.v1) is upcast (contracts/versions.py). KeyError for an unknown type.
+    A personal field of an erased case is None here (and only here: reports must carry it)."""
     from contracts.versions import read_data  # versions imports this module
 
-    return read_data(envelope.event_type, envelope.version, envelope.data)
+    reading = _reading_stored_event.set(True)
+    try:
+        return read_data(envelope.event_type, envelope.version, envelope.data)
+    finally:
+        _reading_stored_event.reset(reading)

@@ -61,7 +61,11 @@ class GuardianshipCase:
 
     @property
     def birthday_18(self) -> date | None:
-        return birthday(self.permit.date_of_birth, 18) if self.permit else None
+        """The 18th birthday; None without a permit or once the case is erased (its date of birth
+        reads as None): the birthday rules then simply do not fire."""
+        if self.permit is None or self.permit.date_of_birth is None:
+            return None
+        return birthday(self.permit.date_of_birth, 18)
 
     @property
     def nidos_is_guardian(self) -> bool:

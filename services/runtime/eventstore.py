@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
+from services.runtime.privacy import KEYRING, PERSONAL_FIELDS, cases_with_personal_events
 
 EVENTS_STREAM = "AMV_EVENTS"
 WRONG_LAST_SEQUENCE = 10071
@@ -45,11 +46,16 @@ class CaseHistory:
 
 
 def encode(event: CloudEvent) -> bytes:
+    """The stored bytes of `event`; its personal fields sealed with the case key (privacy.py)."""
+    if event.type in PERSONAL_FIELDS:
+        event = KEYRING.seal_event(event)
     return event.model_dump_json(exclude_none=True).encode()
 
 
 def decode(body: bytes) -> CloudEvent:
-    return CloudEvent.model_validate_json(body)
+    """The event of stored bytes; personal fields opened, None once the case is erased (privacy.py)."""
+    event = CloudEvent.model_validate_json(body)
+    return KEYRING.open_event(event) if event.type in PERSONAL_FIELDS else event
 
 
 class EventStore:
@@ -80,6 +86,8 @@ class EventStore:
         for event in events:
             if event.subject != case_id:
                 raise ValueError(f"event {event.id} is about case {event.subject}, not {case_id}")
+        if any(event.type in PERSONAL_FIELDS for event in events):
+            await KEYRING.for_writing(self._nc, case_id)  # `encode` seals with it
         guard = {
             "Nats-Expected-Last-Subject-Sequence": str(expected_version),
             "Nats-Expected-Last-Subject-Sequence-Subject": subjects.case_events(service, case_id),
@@ -116,6 +124,15 @@ class EventStore:
 
 
 async def read_stream(nc: NATS, stream: str, filter_subject: str, timeout_s: float = 5.0) -> list[StoredMessage]:
+    """Every message of `stream` on `filter_subject`, in order (`read_messages`). Read from the
+    event store, the keys of the cases with personal fields are loaded too, so `decode` opens them."""
+    found = await read_messages(nc, stream, filter_subject, timeout_s)
+    if filter_subject.startswith(subjects.EVENTS_PREFIX):
+        await KEYRING.load(nc, cases_with_personal_events(msg.subject for msg in found))
+    return found
+
+
+async def read_messages(nc: NATS, stream: str, filter_subject: str, timeout_s: float = 5.0) -> list[StoredMessage]:
     """Every message of `stream` on `filter_subject`, in order, by batch direct get
     (`$JS.API.DIRECT.GET`, needs `allow_direct`): no consumer is created, so it is cheap."""
     found: list[StoredMessage] = []

@@ -47,10 +47,11 @@ from pathlib import Path
 import bcrypt
 
 from contracts import subjects
-from contracts.events import inbox_types
+from contracts.events import event_class, inbox_types
 from contracts.ids import organisation_kind
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EVENTS_STREAM
+from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES
 from services.runtime.provision import consumers, stream_configs
 
 SYSTEM_ACCOUNT = "warme-overdracht"
@@ -192,10 +193,25 @@ def service_user(service: str) -> NatsUser:
                     f"$JS.FC.{EVENTS_STREAM}.>",
                 ]
                 + _streams_read_back(service)
+                + _case_keys(service)
             ),
             subscribe_allow=(f"{inbox_prefix(service)}.>",),
         ),
     )
+
+
+def _case_keys(service: str) -> list[str]:
+    """The case keys of personal fields (services/runtime/privacy.py): every service reads them and
+    follows the bucket; only the services that store events with personal fields create them."""
+    granted = [
+        f"$JS.API.DIRECT.GET.{KEYS_STREAM}",
+        f"$JS.API.DIRECT.GET.{KEYS_STREAM}.>",
+        f"$JS.API.CONSUMER.CREATE.{KEYS_STREAM}",
+        f"$JS.FC.{KEYS_STREAM}.>",
+    ]
+    if any(event_class(event_type).service == service for event_type in PERSONAL_EVENT_TYPES):
+        granted.append(f"{KEYS_SUBJECT_PREFIX}>")
+    return granted
 
 
 def ops_user() -> NatsUser:
@@ -211,11 +227,13 @@ def ops_user() -> NatsUser:
                 "$JS.API.>",
                 "$JS.ACK.>",
                 "$JS.FC.>",
+                f"{KEYS_SUBJECT_PREFIX}>",  # `overdracht erase`: the delete marker of an erased case's key
             ),
             publish_deny=(
                 "$JS.API.STREAM.DELETE.>",
                 "$JS.API.STREAM.PURGE.>",
-                "$JS.API.STREAM.MSG.DELETE.>",
+                # deleting messages: of no stream but the case keys (`overdracht erase` overwrites one key)
+                *(f"$JS.API.STREAM.MSG.DELETE.{c.name}" for c in stream_configs() if c.name != KEYS_STREAM),
             ),
             # `_INBOX.>` as well: operator tools such as the `nats` CLI use the default reply prefix;
             # no service does (each has its own), so nobody else's replies arrive there.

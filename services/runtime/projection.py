@@ -18,6 +18,7 @@ from nats.js.api import DeliverPolicy
 from contracts import subjects
 from contracts.envelope import CloudEvent
 from services.runtime.eventstore import EVENTS_STREAM, decode
+from services.runtime.privacy import KEYRING, CaseKeyNotLoaded
 
 log = structlog.get_logger()
 State = TypeVar("State")
@@ -62,7 +63,11 @@ class Projection(Generic[State]):
             await asyncio.sleep(0.01)
 
     async def _on_msg(self, msg: Msg) -> None:
-        event = decode(msg.data)
+        try:
+            event = decode(msg.data)
+        except CaseKeyNotLoaded as missing:  # the case's first personal field: one key lookup, then cached
+            await KEYRING.load(self._nc, [missing.case_id])
+            event = decode(msg.data)
         state = self.cases.get(event.subject)
         if state is None:
             state = self._empty(event.subject)

@@ -14,6 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 from contracts import subjects
 from contracts.events import inbox_types
 from services.runtime.eventstore import EVENTS_STREAM
+from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX
 
 INBOX_STREAM = "AMV_INBOX"
 REJECTED_STREAM = "AMV_REJECTED"
@@ -84,6 +85,24 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
             max_age=365 * DAY,
             allow_direct=True,
             **common,
+        ),
+        # The key-value bucket AMV_CASE_KEYS (nats-py: js.key_value("AMV_CASE_KEYS")), declared here
+        # like every stream: its keys may be deleted one by one (a secure erase), never purged at once
+        # (so no rollup either: with history 1 a delete marker replaces the key it follows).
+        StreamConfig(
+            name=KEYS_STREAM,
+            description="Key-value bucket AMV_CASE_KEYS: the key per case that encrypts its personal fields "
+            "(services/runtime/privacy.py); erasing a case deletes its key (crypto-shredding).",
+            subjects=[f"{KEYS_SUBJECT_PREFIX}>"],
+            max_msgs_per_subject=1,  # history 1: no earlier key survives a newer message
+            allow_rollup_hdrs=False,
+            allow_direct=True,
+            deny_delete=False,  # privacy.erase_case deletes (overwrites) one key
+            deny_purge=True,
+            discard=DiscardPolicy.NEW,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=120.0,
         ),
     ]
 

@@ -10,7 +10,7 @@ import nats
 import pytest
 
 from ops.rejected import CannotResubmit, list_rejections, resubmit
-from services.runtime.eventstore import read_stream
+from services.runtime.eventstore import decode, read_stream
 from tests.support.brokers import REPO
 from tests.support.partner import envelope, eventually, new_case_id, publish, publish_raw, rejection_of
 from tests.support.system import RunningSystem
@@ -35,7 +35,9 @@ async def nc(broker_url):
 
 
 async def stored(nc, case_id: str, event_type: str) -> list[dict]:
-    return [json.loads(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.{event_type}")]
+    """The stored events as the event store reads them (the date of birth is stored encrypted)."""
+    stored = await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.{event_type}")
+    return [decode(m.data).model_dump(mode="json", exclude_none=True) for m in stored]
 
 
 def cli(broker_url: str, *args: str, tmp_path) -> subprocess.CompletedProcess:
