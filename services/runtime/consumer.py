@@ -26,6 +26,9 @@ log = structlog.get_logger()
 Handler = Callable[[Msg], Awaitable[str]]
 KeyOf = Callable[[Msg], str]
 Exhausted = Callable[[Msg, BaseException], Awaitable[None]]
+# Told of every attempt: (durable, message, outcome, seconds); failures are "failed-will-retry" or
+# "dead-lettered", a message that waits for another service's fact is "waiting" (metrics).
+Observe = Callable[[str, Msg, str, float], None]
 
 
 class RetryLater(Exception):
@@ -52,6 +55,7 @@ class CaseOrderedConsumer:
         on_exhausted: Exhausted,
         max_deliver: int,
         batch: int = 256,
+        observe: Observe | None = None,
     ) -> None:
         self._js = js
         self._stream = stream
@@ -62,6 +66,7 @@ class CaseOrderedConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._stopping = asyncio.Event()
+        self._observe = observe or (lambda durable, msg, outcome, seconds: None)
         # case key -> (stream sequence of its message waiting for a retry, when that retry is due)
         self._held: dict[str, tuple[int, float]] = {}
 
@@ -141,19 +146,26 @@ class CaseOrderedConsumer:
         try:
             outcome = await self._handler(msg)
         except RetryLater as waiting:
-            log.info("waiting, will retry", attempt=attempt, reason=str(waiting))
+            self._observe(self._durable, msg, "waiting", time.perf_counter() - started)
+            log.info("waiting, will retry", outcome="waiting", attempt=attempt, reason=str(waiting),
+                     duration_ms=round((time.perf_counter() - started) * 1000, 2))
             await msg.nak(delay=_retry_delay(attempt))
             return False
         except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             if attempt >= self._max_deliver:
-                log.error("handler failed, dead-lettered", attempt=attempt, duration_ms=duration_ms, exc_info=exc)
+                self._observe(self._durable, msg, "dead-lettered", time.perf_counter() - started)
+                log.error("handler failed, dead-lettered", outcome="dead-lettered", attempt=attempt,
+                          duration_ms=duration_ms, exc_info=exc)
                 await self._on_exhausted(msg, exc)
                 await msg.term()
                 return True
-            log.warning("handler failed, will retry", attempt=attempt, duration_ms=duration_ms, error=repr(exc))
+            self._observe(self._durable, msg, "failed-will-retry", time.perf_counter() - started)
+            log.warning("handler failed, will retry", outcome="failed-will-retry", attempt=attempt,
+                        duration_ms=duration_ms, error=repr(exc))
             await msg.nak(delay=_retry_delay(attempt))
             return False
         await msg.ack_sync()
+        self._observe(self._durable, msg, outcome, time.perf_counter() - started)
         log.info("handled", outcome=outcome, duration_ms=round((time.perf_counter() - started) * 1000, 2))
         return True

@@ -19,6 +19,8 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        # One write per line (message and newline together): with PYTHONUNBUFFERED, print() writes the
+        # newline separately, and the services sharing one stdout (`make run`) interleaved their lines.
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )

@@ -31,6 +31,7 @@ from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode
 from services.runtime.logging import configure_logging
+from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.natsauth import inbox_prefix
 from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
@@ -48,6 +49,27 @@ def case_of_inbox_message(msg: Msg) -> str:
     except (ValueError, AttributeError):
         case_id = None
     return case_id if isinstance(case_id, str) else f"unparsed-{msg.metadata.sequence.stream}"
+
+
+def correlation_ids(msg: Msg) -> dict[str, str | None]:
+    """event_id, causation_id and case_id of a consumed message, for its log lines. Taken only from
+    an envelope that passes validation, so nothing unchecked a partner sent (a BSN as case id,
+    say) reaches the logs; None where the message has none (a malformed report, a day)."""
+    try:
+        envelope = CloudEvent.model_validate_json(msg.data)
+    except ValueError:
+        return {"event_id": None, "causation_id": None, "case_id": None}
+    return {"event_id": envelope.id, "causation_id": envelope.causationid, "case_id": envelope.subject}
+
+
+def with_correlation_ids(handler: Callable[[Msg], Awaitable[str]]) -> Callable[[Msg], Awaitable[str]]:
+    """`handler`, with the message's correlation ids bound for every log line it and the consumer write."""
+
+    async def bound(msg: Msg) -> str:
+        structlog.contextvars.bind_contextvars(**correlation_ids(msg))
+        return await handler(msg)
+
+    return bound
 
 
 def case_of_event_message(msg: Msg) -> str:
@@ -73,6 +95,9 @@ class ServiceRuntime:
         self.directory = directory or load_directory(settings.directory or None)
         self._consumers: list[CaseOrderedConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.metrics = ServiceMetrics(self.name)
+        self.metrics.watch_read_model(self)
+        self.endpoints: ServiceEndpoints | None = None
 
     # --- wiring -----------------------------------------------------------------------------
 
@@ -85,8 +110,14 @@ class ServiceRuntime:
         subs.append(Subscription(f"{self.name}-clock", self.on_clock, lambda msg: "clock"))
         return subs
 
+    def consumer_tasks(self) -> list[asyncio.Task[None]]:
+        return list(self._tasks)
+
     async def start(self, nc: NATS) -> None:
         self.nc = nc
+        if self.settings.metrics_port:  # first: /healthz answers while the read model catches up
+            self.endpoints = ServiceEndpoints(self, self.metrics, self.settings.metrics_port)
+            await self.endpoints.start()
         self.js = nc.jetstream(timeout=self.settings.publish_ack_timeout_s)
         self.store = EventStore(nc, self.settings.publish_ack_timeout_s)
         await provision.provision_streams(
@@ -101,11 +132,12 @@ class ServiceRuntime:
                 self.js,
                 spec.stream,
                 sub.durable,
-                sub.handler,
+                with_correlation_ids(sub.handler),
                 sub.key_of,
                 self.dead_letter,
                 self.settings.max_deliver,
                 self.settings.fetch_batch,
+                observe=self.metrics.observe,
             )
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
@@ -118,6 +150,9 @@ class ServiceRuntime:
         self._consumers.clear()
         self._tasks.clear()
         await self.projection.stop()
+        if self.endpoints is not None:
+            await self.endpoints.stop()
+            self.endpoints = None
         log.info("service stopped", service=self.name)
 
     # --- the three triggers -----------------------------------------------------------------
@@ -127,7 +162,9 @@ class ServiceRuntime:
         report = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes)
         if isinstance(report, Rejection):
             return await self.reject(msg, report)
-        structlog.contextvars.bind_contextvars(event_id=report.envelope.id, case_id=report.case_id)
+        structlog.contextvars.bind_contextvars(
+            event_id=report.envelope.id, causation_id=report.envelope.causationid, case_id=report.case_id
+        )
         outcome = await self.decide_and_append(
             report.case_id, lambda case: self.rules.decide(case, report, self.directory)
         )

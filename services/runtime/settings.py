@@ -52,3 +52,8 @@ class Settings(BaseSettings):
         if self.nats_user:
             return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
         return {}
+    # operations: health, readiness and Prometheus metrics (services/runtime/observability.py)
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535,
+        description="Port of the service's /healthz, /readyz, /metrics and /projection/digest (all interfaces); 0: off.",
+    )

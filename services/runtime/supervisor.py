@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,46 @@ from services.runtime.natsserver import EmbeddedNats
 from services.runtime.settings import Settings
 
 SERVICES = ("intake", "guardianship", "housing", "notify")
+METRICS_BASE_PORT = 9100  # intake's /healthz, /readyz, /metrics; the other services use the next ports
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def _metrics_ports() -> dict[str, int]:
+    """Each service's WO_METRICS_PORT: intake on WO_METRICS_PORT (default 9100), guardianship,
+    housing and notify on the next three; 0 switches the endpoints off. When the default ports are
+    taken (another system on this machine), the next free block of ten is used; a port set
+    explicitly that is taken stops `make run` with a clear message."""
+    configured = os.environ.get("WO_METRICS_PORT")
+    base = int(configured) if configured else METRICS_BASE_PORT
+    if base == 0:
+        return dict.fromkeys(SERVICES, 0)
+    ports = range(base, base + len(SERVICES))
+    while configured is None and not all(_port_free(p) for p in ports) and base < METRICS_BASE_PORT + 100:
+        base += 10
+        ports = range(base, base + len(SERVICES))
+    busy = [port for port in ports if not _port_free(port)]
+    if busy:
+        raise SystemExit(f"WO_METRICS_PORT: port(s) {busy} are in use; set WO_METRICS_PORT to another first port, "
+                         "or to 0 to switch the health and metrics endpoints off")
+    return dict(zip(SERVICES, ports, strict=True))
+
+
+def _metrics_banner(url: str, ports: dict[str, int]) -> str:
+    if not ports["intake"]:
+        return "Health and metrics endpoints: off (WO_METRICS_PORT=0)\n"
+    listed = "\n".join(f"    {name:<13} http://127.0.0.1:{port}/healthz  /readyz  /metrics" for name, port in ports.items())
+    return f"""Health, readiness and Prometheus metrics, per service:
+{listed}
+Operate it (docs/operations.md):  NATS_URL={url} WO_METRICS_PORT={ports['intake']} .venv/bin/overdracht status
+"""
 
 
 def _banner(url: str, data_dir: Path | None, credentials_file: Path | None = None) -> str:
@@ -100,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Environment: NATS_URL (use that server instead of the embedded one), "
         "WO_NATS_PORT (embedded server port, default 4222), WO_DATA_DIR (default ./var), "
         "WO_NATS_AUTH (on or off, default on), WO_NATS_SCHOOLS (school ids that get a NATS user, comma-separated), "
-        "WO_NATS_CREDENTIALS (credentials.json of the services' logins on the server NATS_URL names).",
+        "WO_NATS_CREDENTIALS (credentials.json of the services' logins on the server NATS_URL names), "
+        "WO_METRICS_PORT (intake's health/metrics port, the other services the next three; default 9100, 0: off).",
     )
     parser.parse_args(argv)
     settings = Settings()
+    metrics_ports = _metrics_ports()
     embedded: EmbeddedNats | None = None
     data_dir: Path | None = None
     url = os.environ.get("NATS_URL")
@@ -135,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     passwords = natsauth.load_credentials(credentials_file) if credentials_file else {}
 
     def service_env(name: str) -> dict[str, str]:
-        """Each service logs in as itself when the credentials are known."""
+        """Each service logs in as itself when the credentials are known, and serves its endpoints on its own port."""
+        own = {**env, "WO_METRICS_PORT": str(metrics_ports[name])}
         if name in passwords:
-            return {**env, "NATS_USER": name, "NATS_PASSWORD": passwords[name]}
-        return env
+            return {**own, "NATS_USER": name, "NATS_PASSWORD": passwords[name]}
+        return own
 
     ops_login = (
         {"user": natsauth.OPS_USER, "password": passwords[natsauth.OPS_USER]} if passwords else settings.nats_login()
@@ -159,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in SERVICES:
             children[name] = _start_service(name, service_env(name))
         print(_banner(url, data_dir, credentials_file), flush=True)
+        print(_metrics_banner(url, metrics_ports), flush=True)
         print(desk_banner, flush=True)
         while not stopping:
             time.sleep(0.5)
