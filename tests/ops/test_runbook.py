@@ -24,7 +24,9 @@ DOC = REPO / "docs" / "operations.md"
 def test_the_configuration_reference_is_generated_from_settings() -> None:
     text = DOC.read_text()
     block = text.split(runbook.START, 1)[1].split(runbook.END, 1)[0].strip()
-    assert block == runbook.settings_table(), "docs/operations.md is out of date: run python -m ops.runbook"
+    assert runbook.documented_rows(text) == set(runbook.settings_table().splitlines()[2:]), (
+        "docs/operations.md is out of date: run python -m ops.runbook"
+    )
     documented = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+?) \|", block, re.M))
     for name, field in Settings.model_fields.items():
         variable = runbook.variable_name(name)
@@ -42,7 +44,8 @@ def test_the_check_notices_a_table_that_differs(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setattr(runbook, "RUNBOOK", copy)
     assert runbook.main(["--check"]) == 1
     assert runbook.main([]) == 0
-    assert copy.read_text() == DOC.read_text()
+    assert runbook.main(["--check"]) == 0
+    assert "| `WO_MAX_DELIVER` | `8` |" in copy.read_text()
 
 
 def test_the_runbook_names_only_commands_the_cli_has() -> None:
