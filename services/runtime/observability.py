@@ -118,7 +118,8 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
-        self.today: date | None = None
+        self.today: date | None = None  # the latest day started (for overdue tasks)
+        self._clock_readable = True  # a service's NATS user may not read AMV_CLOCK directly
         self.handled = Counter(
             "wo_events_handled",
             "Messages a consumer handled, by event type and outcome (stored, duplicate, rejected, reacted, day, ...).",
@@ -173,6 +174,12 @@ class ServiceMetrics:
         labels = (self.service, consumer, event_type_of(msg.subject), outcome_label(outcome))
         (self.failed if outcome in FAILED_OUTCOMES else self.handled).labels(*labels).inc()
         self.duration.labels(self.service, consumer).observe(seconds)
+        if msg.subject == subjects.CLOCK_DAY and outcome.startswith("day-"):
+            self.saw_day(day_of(msg.data, msg.metadata.timestamp))
+
+    def saw_day(self, day: object) -> None:
+        if isinstance(day, date) and (self.today is None or day > self.today):
+            self.today = day
 
     def watch_read_model(self, runtime: "ServiceRuntime") -> None:
         """Gauges computed from the service's read model when scraped: notify's open and overdue
@@ -216,12 +223,14 @@ class ServiceMetrics:
         projection = getattr(runtime, "projection", None)
         if projection is not None:
             self.projection_lag.labels(self.service).set(max(0, events.state.last_seq - projection.last_seq))
-        clock = await js.stream_info(provision.CLOCK_STREAM)
-        if clock.state.messages:
-            last = await js.get_last_msg(provision.CLOCK_STREAM, subjects.CLOCK_DAY)
-            day = day_of(last.data or b"", last.time)
-            if isinstance(day, date):
-                self.today = day
+        if self._clock_readable and (await js.stream_info(provision.CLOCK_STREAM)).state.messages:
+            try:  # the last day started before this process did; later ones arrive through `observe`
+                last = await js.get_last_msg(provision.CLOCK_STREAM, subjects.CLOCK_DAY)
+            except Exception:  # noqa: BLE001 - not permitted for this NATS user: wait for the next day
+                self._clock_readable = False
+                log.info("the clock stream is not readable here: overdue tasks count from the next day started")
+            else:
+                self.saw_day(day_of(last.data or b"", last.time))
 
 
 # --- the HTTP server -----------------------------------------------------------------------------
