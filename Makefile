@@ -23,6 +23,9 @@ run: $(INSTALLED) ## run nats-server (unless NATS_URL) and the four services; Ct
 test: $(INSTALLED) ## run every test against a real nats-server
 	$(BIN)/python -m pytest
 
+demo: $(INSTALLED) ## play synthetic cases through a year against the running system (or a fresh one)
+	$(BIN)/python -m ops.demo
+
 contracts: $(INSTALLED) ## regenerate contracts/schemas/, contracts/asyncapi.yaml and docs/partners.md from the models
 	$(BIN)/python -m contracts.export
 
@@ -63,3 +66,14 @@ compose-down: ## stop and remove those containers (the JetStream volume is kept)
 
 compose-logs: ## follow the JSON logs of the containers
 	$(COMPOSE) logs -f --tail 50
+
+# --- Benchmarks -----------------------------------------------------------------------------------
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	@touch $(BENCH_INSTALLED)
+
+.PHONY: bench
+bench: $(BENCH_INSTALLED) ## the system against the raw nats-py baseline: a table and bench/results.json (bench/README.md)
+	$(BIN)/python -m bench.run

@@ -935,5 +935,65 @@ def erase(
     run(ctx, work)
 
 
+# --- agenda of the integral meeting (README "Chain monitoring") -------------------------------------
+
+
+def iso_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date like 2026-09-15", param_hint=option) from None
+
+
+@app.command()
+def agenda(
+    ctx: typer.Context,
+    municipality: Annotated[str, typer.Option("--municipality", help="CBS code of the municipality, e.g. GM0855 (Tilburg).")],
+    on: Annotated[str | None, typer.Option("--date", help="As of this day, YYYY-MM-DD (default: today).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="The previous meeting: school absence from this day (default: two weeks before --date)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md (default), json or html.")] = "md",
+) -> None:
+    """The agenda of a municipality's integral meeting: the cases that need the table, each with its next step and owner.
+
+    Turning 17½ or 18, reunifications by phase (stuck ones first), open handoffs (overdue first),
+    support gaps, school absence since the previous meeting, cohabitation ending, moves, language
+    needs. Computed from every stored event as of --date, so an earlier meeting's agenda can be
+    replayed; only the municipality's own cases, by pseudonymous case id (README "Chain monitoring").
+    The same as `python -m ops.agenda`.
+    """
+    from ops.agenda import today
+    from services.monitoring.agenda import agenda as meeting_agenda
+    from services.monitoring.render import RENDERERS, render
+    from services.monitoring.store import load_histories
+    from services.runtime.directory import DirectoryError, load_directory
+
+    if fmt not in RENDERERS:
+        raise typer.BadParameter(f"'{fmt}' is not one of {', '.join(RENDERERS)}", param_hint="--format")
+    as_of, previous = iso_day(on, "--date") or today(), iso_day(since, "--since")
+    if previous is not None and previous > as_of:
+        raise typer.BadParameter("--since must not be after --date", param_hint="--since")
+    try:
+        directory = load_directory(os.environ.get("WO_DIRECTORY") or None)
+    except DirectoryError as exc:
+        err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(USAGE) from None
+    if directory.of(municipality) is None:
+        known = ", ".join(sorted(directory.municipalities))
+        raise typer.BadParameter(f"'{municipality}' is not in the organisation directory (known: {known})",
+                                 param_hint="--municipality")
+
+    async def work(nc: NATS) -> int:
+        histories = await load_histories(nc)
+        sys.stdout.write(render(meeting_agenda(histories, municipality, as_of, directory, previous), fmt))
+        return OK
+
+    run(ctx, work)
+
+
 if __name__ == "__main__":
     sys.exit(app())

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
+from contracts.envelope import type_name
+from contracts.events import EVENT_TYPES
 
 
 def envelope(
@@ -17,7 +19,7 @@ def envelope(
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
         "source": f"urn:nld:warmeoverdracht:org:{org}",
-        "type": f"nl.warmeoverdracht.{event_type}.v1",
+        "type": type_name(event_type, EVENT_TYPES[event_type].version if event_type in EVENT_TYPES else 1),
         "subject": case_id,
         "time": (time or datetime.now(UTC)).isoformat(),
         "datacontenttype": "application/json",

@@ -121,7 +121,7 @@ def apply(case: GuardianshipCase, envelope: CloudEvent) -> GuardianshipCase:
         case ParentsArrived():
             case.arrived = event
             case.family_home = event.municipality
-        case HousingAssigned(housing="family-home"):
+        case HousingAssigned(housing="family-home" | "temporary-family-home"):
             case.family_home = event.municipality
         case FamilyRelocated():
             case.family_home = event.to_municipality

@@ -66,9 +66,9 @@ class CaseOrderedConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._stopping = asyncio.Event()
-        self._observe = observe or (lambda durable, msg, outcome, seconds: None)
         # case key -> (stream sequence of its message waiting for a retry, when that retry is due)
         self._held: dict[str, tuple[int, float]] = {}
+        self._observe = observe or (lambda durable, msg, outcome, seconds: None)
 
     def stop(self) -> None:
         self._stopping.set()

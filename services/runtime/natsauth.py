@@ -52,7 +52,7 @@ from contracts.ids import organisation_kind
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EVENTS_STREAM
 from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES
-from services.runtime.provision import consumers, stream_configs
+from services.runtime.provision import CLOCK_STREAM, consumers, stream_configs
 
 SYSTEM_ACCOUNT = "warme-overdracht"
 SERVICES = ("intake", "guardianship", "housing", "notify")
@@ -194,10 +194,23 @@ def service_user(service: str) -> NatsUser:
                 ]
                 + _streams_read_back(service)
                 + _case_keys(service)
+                + _handoff_desk(service)
             ),
-            subscribe_allow=(f"{inbox_prefix(service)}.>",),
+            subscribe_allow=(f"{inbox_prefix(service)}.>",)
+            + tuple(subjects.rejected("*", t) for t in (inbox_types(service) if service == "notify" else ())),
         ),
     )
+
+
+def _handoff_desk(service: str) -> list[str]:
+    """notify's web desk answers tasks on behalf of a signed-in organisation: it publishes the answer
+    to that organisation's inbox, watches for its refusal, and reads "today" from the clock."""
+    if service != "notify":
+        return []
+    return [subjects.inbox("*", t) for t in inbox_types(service)] + [
+        f"$JS.API.CONSUMER.CREATE.{CLOCK_STREAM}",  # an ordered consumer: no name, so no other's
+        f"$JS.FC.{CLOCK_STREAM}.>",
+    ]
 
 
 def _case_keys(service: str) -> list[str]:

@@ -39,6 +39,7 @@ class Projection(Generic[State]):
         self._subscription = None
         self.cases: dict[str, State] = {}
         self.last_seq = 0
+        self.skipped = 0  # stored events that could not be decoded or folded (logged each time)
 
     async def start(self, timeout_s: float = 300.0) -> None:
         js = self._nc.jetstream()
@@ -64,12 +65,26 @@ class Projection(Generic[State]):
 
     async def _on_msg(self, msg: Msg) -> None:
         try:
-            event = decode(msg.data)
-        except CaseKeyNotLoaded as missing:  # the case's first personal field: one key lookup, then cached
-            await KEYRING.load(self._nc, [missing.case_id])
-            event = decode(msg.data)
-        state = self.cases.get(event.subject)
-        if state is None:
-            state = self._empty(event.subject)
-        self.cases[event.subject] = self._apply(state, event)
-        self.last_seq = msg.metadata.sequence.stream
+            try:
+                event = decode(msg.data)
+            except CaseKeyNotLoaded as missing:  # the case's first personal field: one key lookup, then cached
+                await KEYRING.load(self._nc, [missing.case_id])
+                event = decode(msg.data)
+            state = self.cases.get(event.subject)
+            if state is None:
+                state = self._empty(event.subject)
+            self.cases[event.subject] = self._apply(state, event)
+        except Exception:  # noqa: BLE001 - one unreadable stored event must not stop every read model
+            log.error("stored event cannot be folded; skipped", subject=msg.subject, exc_info=True)
+            self.skipped += 1
+        self.last_seq = stream_sequence(msg)
+
+
+def stream_sequence(msg: Msg) -> int:
+    """The stream sequence of a message from JetStream, read straight from its reply subject
+    ($JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…): nats-py's `msg.metadata` builds
+    the whole metadata object, a fifth of the time of folding an event during a replay."""
+    tokens = msg.reply.split(".")
+    if len(tokens) == 9 and tokens[0] == "$JS" and tokens[1] == "ACK":
+        return int(tokens[5])
+    return msg.metadata.sequence.stream  # the longer form with a domain and account hash

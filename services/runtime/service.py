@@ -31,8 +31,9 @@ from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode
 from services.runtime.logging import configure_logging
-from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.natsauth import inbox_prefix
+from services.runtime.privacy import KEYRING, CaseKeyNotLoaded
+from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
 from services.runtime.settings import Settings
@@ -149,7 +150,8 @@ class ServiceRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._consumers.clear()
         self._tasks.clear()
-        await self.projection.stop()
+        if getattr(self, "projection", None) is not None:  # stopped before start-up finished
+            await self.projection.stop()
         if self.endpoints is not None:
             await self.endpoints.stop()
             self.endpoints = None
@@ -176,7 +178,11 @@ class ServiceRuntime:
 
     async def on_stored_event(self, msg: Msg) -> str:
         """An event another rule stored, which this service reacts to."""
-        event = decode(msg.data)
+        try:
+            event = decode(msg.data)
+        except CaseKeyNotLoaded as missing:  # an event with personal fields: load its case's key once
+            await KEYRING.load(self.nc, [missing.case_id])
+            event = decode(msg.data)
         structlog.contextvars.bind_contextvars(event_id=event.id, causation_id=event.causationid, case_id=event.subject)
         outcome = await self.decide_and_append(event.subject, lambda case: self.rules.react(case, event, self.directory))
         return "reacted" if outcome else "nothing-to-do"
@@ -266,6 +272,8 @@ def build_app(runtime: ServiceRuntime) -> FastStream:
         security=nats_security(settings),
         # its own reply inbox: with authentication on, a service may subscribe to no other (natsauth.py)
         inbox_prefix=inbox_prefix(settings.nats_user or runtime.name),
+        # Never give up on the server: a service that stopped reconnecting would sit idle and look alive.
+        max_reconnect_attempts=-1,
     )
     app = FastStream(broker, logger=structlog.get_logger("faststream"))
 

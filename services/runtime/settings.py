@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Address the handoff desk listens on (0.0.0.0 in a container).")
     org_tokens: str = Field(default="", description='Sign-in tokens of the handoff desk, JSON {"<org>": "<token>"}.')
     org_tokens_file: str = Field(default="", description="JSON file of those tokens, used when WO_ORG_TOKENS is empty.")
+    # operations: health, readiness and Prometheus metrics (services/runtime/observability.py)
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535,
+        description="Port of the service's /healthz, /readyz, /metrics and /projection/digest (all interfaces); 0: off.",
+    )
     # NATS login (README "Security: NATS accounts and permissions"); `make run` sets each service's own
     nats_user: str = Field(
         default="", validation_alias=AliasChoices("NATS_USER", "WO_NATS_USER"), description="NATS user; empty: none."
@@ -52,8 +57,3 @@ class Settings(BaseSettings):
         if self.nats_user:
             return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
         return {}
-    # operations: health, readiness and Prometheus metrics (services/runtime/observability.py)
-    metrics_port: int = Field(
-        default=0, ge=0, le=65535,
-        description="Port of the service's /healthz, /readyz, /metrics and /projection/digest (all interfaces); 0: off.",
-    )

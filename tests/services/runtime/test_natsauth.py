@@ -11,6 +11,8 @@ from pathlib import Path
 import bcrypt
 import pytest
 
+from contracts.events import inbox_types
+
 from services.runtime import natsauth, provision
 from services.runtime.directory import load_directory
 
@@ -51,10 +53,14 @@ def test_a_service_writes_only_its_own_events_and_only_notify_writes_tasks() -> 
         event_subjects = [s for s in allowed if s.startswith("amv.events.")]
         assert event_subjects == [f"amv.events.{service}.>"], service
         assert ("amv.tasks.>" in allowed) == (service == "notify"), service
-        assert not any(s.startswith("amv.inbox.") or s == "amv.clock.day" for s in allowed), service
+        assert "amv.clock.day" not in allowed, service
+        # only notify's handoff desk publishes to inboxes: the answers to tasks, for a signed-in organisation
+        answers = {f"amv.inbox.*.{t}" for t in inbox_types("notify")}
+        assert {s for s in allowed if s.startswith("amv.inbox.")} == (answers if service == "notify" else set()), service
         assert not any(s.startswith(("$JS.API.STREAM.DELETE", "$JS.API.STREAM.PURGE", "$JS.API.STREAM.MSG.DELETE"))
                        for s in allowed), service
-        assert users[service].permissions.subscribe_allow == (f"_INBOX_{service}.>",)
+        watched = tuple(f"amv.rejected.*.{t}" for t in inbox_types("notify")) if service == "notify" else ()
+        assert users[service].permissions.subscribe_allow == (f"_INBOX_{service}.>", *watched)
 
 
 def test_a_service_manages_exactly_its_own_durable_consumers() -> None:

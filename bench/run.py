@@ -1,0 +1,435 @@
+"""`make bench`: the system against the raw nats-py baseline, measured in one run on this machine.
+
+1. end-to-end: partner reports per second from the inbox to the task delivered on amv.tasks
+   (ApplicationFiled for pre-seeded cases -> TaskOpened), and the latency p50/p99 at a steady
+   100 reports/s; baseline: raw nats-py publish + pull-consume (ack each) of the same messages
+   through one stream.
+2. replay: events per second rebuilding every read model from 1,000,000 stored events: each
+   service's Projection (its state fold) rebuilt in turn, as each does when it starts; the
+   slowest of the four is the result. Baseline: a raw ordered consumer reading the same stream.
+3. case load: p50/p99 of EventStore.load_case with 100,000+ cases stored.
+4. footprint: resident memory of the four services and nats-server, idle and under load.
+
+Prints a table and writes bench/results.json. See bench/README.md for what each number means,
+how to profile, and where the time goes.
+
+    python -m bench.run [--events 1000000] [--filings 2000] [--latency-s 20] [--budget-s 840]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+
+from bench.nats_io import publish_async_all, publish_batches, raw_ordered_read
+from bench.system import Services, RssSampler, rss_mb
+from bench.workload import CaseFactory, case_id, filing
+from ops.quiesce import wait_until_idle
+from services.guardianship import state as guardianship_state
+from services.housing import state as housing_state
+from services.intake import state as intake_state
+from services.notify import state as notify_state
+from services.runtime import provision
+from services.runtime.eventstore import EventStore
+from services.runtime.natsserver import EmbeddedNats, binary
+from services.runtime.projection import Projection
+
+HERE = Path(__file__).resolve().parent
+STATES = {"intake": intake_state, "guardianship": guardianship_state, "housing": housing_state, "notify": notify_state}
+LATENCY_RATE = 100.0  # reports per second for the latency measurement
+
+
+def log(*parts: object) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}]", *parts, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    server = subprocess.run([binary(), "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=HERE).stdout.strip()
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "nats_py": metadata.version("nats-py"),
+        "nats_server": server,
+        "faststream": metadata.version("faststream"),
+        "pydantic": metadata.version("pydantic"),
+        "git_commit": commit,
+        "working_tree_had_uncommitted_changes": bool(dirty),
+    }
+
+
+async def connect(url: str) -> NATS:
+    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+
+
+# --- 1 and 4: end to end, latency, footprint -----------------------------------------------------
+
+
+class TaskWatch:
+    """Counts TaskOpened on amv.tasks (a core subscription, as an organisation listens) and notes
+    when each case's transition-meeting task arrived."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.meeting_at: dict[str, float] = {}
+        self.last_at = 0.0
+
+    async def on_task(self, msg) -> None:
+        now = time.perf_counter()
+        self.count += 1
+        self.last_at = now
+        task = json.loads(msg.data)
+        if task["data"]["kind"] == "plan-transition-meeting":
+            self.meeting_at.setdefault(task["subject"], now)
+
+    async def wait_for(self, count: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.count < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.count} of {count} tasks after {timeout_s}s")
+            await asyncio.sleep(0.02)
+
+
+async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: float) -> dict:
+    latency_cases = int(LATENCY_RATE * latency_s)
+    seeded = filings + latency_cases
+    server = EmbeddedNats(work / "e2e-store", log_file=work / "e2e-nats.log").start()
+    services = Services(server.url, work / "e2e-logs")
+    nc = await connect(server.url)
+    try:
+        js = nc.jetstream()
+        await provision.provision_streams(js)
+        # every case already has its permit stored, as intake would have stored it
+        await publish_batches(nc, (factory.event(i, 0) for i in range(seeded)))
+        services.start()
+        await services.wait_started()
+        await asyncio.sleep(3)
+        idle = {**services.rss(), "nats-server": rss_mb(server.process.pid)}
+        log(f"idle RSS: {sum(idle.values()):.0f} MB {idle}")
+
+        watch = TaskWatch()
+        await nc.subscribe("amv.tasks.*.TaskOpened", cb=watch.on_task)
+        log(f"end to end: {filings} ApplicationFiled -> {2 * filings} TaskOpened")
+        pids = {**{name: proc.pid for name, proc in services.procs.items()}, "nats-server": server.process.pid}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        with RssSampler(lambda: {**services.rss(), "nats-server": rss_mb(server.process.pid)}) as under_load:
+            started = time.perf_counter()
+            await publish_async_all(nc, (filing(case_id(i)) for i in range(filings)), window=1000)
+            published = time.perf_counter()
+            await watch.wait_for(2 * filings, timeout_s=900)
+        elapsed = watch.last_at - started
+        cpu_ms = {name: round((cpu_seconds(pid) - cpu_before[name]) / filings * 1000, 2) for name, pid in pids.items()}
+        e2e = {"filings": filings, "tasks": watch.count, "seconds": round(elapsed, 2),
+               "publish_seconds": round(published - started, 2), "events_per_s": round(filings / elapsed, 1),
+               "cpu_ms_per_report": cpu_ms, "cpu_ms_per_report_total": round(sum(cpu_ms.values()), 2)}
+        log(f"end to end: {e2e['events_per_s']} reports/s ({elapsed:.1f} s); CPU ms per report {cpu_ms}; "
+            f"peak RSS {under_load.peak_total:.0f} MB")
+        await wait_until_idle(nc, timeout_s=300)
+
+        log(f"latency at {LATENCY_RATE:.0f} reports/s for {latency_s:.0f} s")
+        sent: dict[str, float] = {}
+        acks = []
+        began = time.perf_counter()
+        for n in range(latency_cases):
+            case = case_id(filings + n)
+            target = began + n / LATENCY_RATE
+            if (pause := target - time.perf_counter()) > 0:
+                await asyncio.sleep(pause)
+            subject, body = filing(case)
+            sent[case] = time.perf_counter()
+            acks.append(await js.publish_async(subject, body))
+        await asyncio.gather(*acks)
+        achieved = latency_cases / (time.perf_counter() - began)
+        deadline = time.monotonic() + 300
+        while any(case not in watch.meeting_at for case in sent):
+            if time.monotonic() > deadline:
+                raise TimeoutError("not every latency case got its task")
+            await asyncio.sleep(0.05)
+        lat = [(watch.meeting_at[case] - at) * 1000 for case, at in sent.items()]
+        latency = {"reports": latency_cases, "offered_per_s": LATENCY_RATE, "achieved_send_per_s": round(achieved, 1),
+                   "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
+                   "max_ms": round(max(lat), 1)}
+        log(f"latency: p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms")
+        return {"e2e": e2e, "latency": latency, "idle_rss": idle, "load_rss": under_load.peak,
+                "server_url": server.url}
+    finally:
+        services.stop()
+        await nc.close()
+        server.stop()
+
+
+async def raw_pubsub(work: Path, filings: int, runs: int = 3) -> dict:
+    """Baseline: the same report bodies published into one stream and pull-consumed (acked one by one)."""
+    server = EmbeddedNats(work / "raw-store").start()
+    nc = await connect(server.url)
+    try:
+        js = nc.jetstream()
+        bodies = [filing(case_id(i))[1] for i in range(filings)]
+        rates, cpu = [], []
+        for run in range(runs):
+            stream = f"BENCH_RAW_{run}"
+            await js.add_stream(StreamConfig(name=stream, subjects=[f"bench.raw{run}.>"], storage=StorageType.FILE,
+                                             duplicate_window=2 * 24 * 3600))
+            await js.add_consumer(stream, ConsumerConfig(durable_name="raw", ack_policy=AckPolicy.EXPLICIT,
+                                                         max_ack_pending=10_000))
+            sub = await js.pull_subscribe_bind(durable="raw", stream=stream)
+            consumed = 0
+            last = 0.0
+
+            async def consume() -> None:
+                nonlocal consumed, last
+                while consumed < filings:
+                    try:
+                        messages = await sub.fetch(256, timeout=1)
+                    except TimeoutError:
+                        continue
+                    for msg in messages:
+                        await msg.ack()
+                    consumed += len(messages)
+                    last = time.perf_counter()
+
+            started = time.perf_counter()
+            cpu_before = time.process_time() + cpu_seconds(server.process.pid)
+            consumer = asyncio.create_task(consume())
+            await publish_async_all(nc, ((f"bench.raw{run}.nidos.ApplicationFiled", b) for b in bodies), window=1000)
+            await asyncio.wait_for(consumer, 300)
+            rates.append(filings / (last - started))
+            cpu.append((time.process_time() + cpu_seconds(server.process.pid) - cpu_before) / filings * 1000)
+        log(f"raw publish + consume: {[round(r) for r in rates]} msg/s")
+        return {"runs_per_s": [round(r, 1) for r in rates], "events_per_s": round(statistics.median(rates), 1),
+                "cpu_ms_per_message": round(statistics.median(cpu), 3)}
+    finally:
+        await nc.close()
+        server.stop()
+
+
+# --- 2 and 3: replay and case load ---------------------------------------------------------------
+
+
+async def replay_pass(nc: NATS, state) -> dict:
+    """One service's read model rebuilt from the whole store, as the service does when it starts."""
+    rss_before = rss_mb(os.getpid())
+    projection = Projection(nc, state.empty, state.apply)
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    await projection.start(timeout_s=3600)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    result = {"events": projection.last_seq, "seconds": round(seconds, 1), "cases": len(projection.cases),
+              "events_per_s": round(projection.last_seq / seconds, 1),
+              "cpu_us_per_event": round(cpu / projection.last_seq * 1e6, 1),
+              "read_model_rss_mb": round(rss_mb(os.getpid()) - rss_before, 1)}
+    await projection.stop()
+    return result
+
+
+async def raw_pass(nc: NATS) -> dict:
+    cpu_before = time.process_time()
+    count, seconds = await raw_ordered_read(nc, "AMV_EVENTS", "amv.events.>")
+    return {"events": count, "seconds": round(seconds, 1), "events_per_s": round(count / seconds, 1),
+            "cpu_us_per_event": round((time.process_time() - cpu_before) / count * 1e6, 1)}
+
+
+async def seeded_store(work: Path, name: str, factory: CaseFactory, cases: int) -> tuple[EmbeddedNats, NATS, float]:
+    server = EmbeddedNats(work / name, log_file=work / f"{name}.log").start()
+    nc = await connect(server.url)
+    await provision.provision_streams(nc.jetstream())
+    started = time.perf_counter()
+    await publish_batches(nc, factory.interleaved(cases))
+    return server, nc, time.perf_counter() - started
+
+
+async def calibrate(work: Path, factory: CaseFactory) -> dict:
+    """A small store first: how long a million events would take here (to keep within budget)."""
+    cases = 2_500
+    server, nc, seeding = await seeded_store(work, "calibration", factory, cases)
+    try:
+        events = cases * factory.per_case
+        raw = await raw_pass(nc)
+        replays = [await replay_pass(nc, state) for state in STATES.values()]
+        per_event = (seeding + 2 * raw["seconds"] + sum(r["seconds"] for r in replays)) / events
+        return {"events": events, "seconds_per_event_all_steps": per_event}
+    finally:
+        await nc.close()
+        server.stop()
+
+
+async def replay_and_case_load(work: Path, factory: CaseFactory, events: int, samples: int = 1000) -> dict:
+    cases = events // factory.per_case
+    log(f"replay: storing {cases * factory.per_case} events of {cases} cases (atomic batches of 1000)")
+    server, nc, seeding = await seeded_store(work, "replay-store", factory, cases)
+    try:
+        stored = (await nc.jetstream().stream_info("AMV_EVENTS")).state.messages
+        log(f"stored {stored} events in {seeding:.0f} s ({stored / seeding:.0f}/s)")
+        raw = [await raw_pass(nc)]
+        log(f"raw ordered read: {raw[-1]['events_per_s']:.0f} events/s, {raw[-1]['cpu_us_per_event']} µs CPU each")
+        replays = {}
+        for name, state in STATES.items():
+            replays[name] = await replay_pass(nc, state)
+            log(f"replay {name}: {replays[name]['events_per_s']:.0f} events/s, "
+                f"{replays[name]['cpu_us_per_event']} µs CPU each, {replays[name]['cases']} cases")
+        raw.append(await raw_pass(nc))
+        log(f"raw ordered read again: {raw[-1]['events_per_s']:.0f} events/s")
+        slowest = min(replays, key=lambda name: replays[name]["events_per_s"])
+
+        store = EventStore(nc)
+        rng = random.Random(7)
+        latencies = []
+        for _ in range(samples):
+            case = case_id(rng.randrange(cases))
+            started = time.perf_counter()
+            history = await store.load_case("intake", case)
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert len(history.events) == factory.per_case, (case, len(history.events))
+        load = {"cases_stored": cases, "events_stored": stored, "samples": samples,
+                "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2),
+                "max_ms": round(max(latencies), 2)}
+        log(f"load_case with {cases} cases: p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms")
+        return {
+            "events": stored, "seed_events_per_s": round(stored / seeding, 1),
+            "raw_reads": raw, "raw_read_events_per_s": round(statistics.mean(r["events_per_s"] for r in raw), 1),
+            "raw_cpu_us_per_event": round(statistics.mean(r["cpu_us_per_event"] for r in raw), 1),
+            "replays": replays, "slowest_read_model": slowest,
+            "replay_events_per_s": replays[slowest]["events_per_s"], "case_load": load,
+        }
+    finally:
+        await nc.close()
+        server.stop()
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict:
+    began = time.monotonic()
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "notes": []}
+    factory = CaseFactory()
+    with tempfile.TemporaryDirectory(prefix="wo-bench-") as tmp:
+        work = Path(tmp)
+        results["end_to_end"] = await end_to_end(work, factory, args.filings, args.latency_s)
+        results["raw_pubsub"] = await raw_pubsub(work, args.filings)
+
+        events = args.events
+        calibration = await calibrate(work, factory)
+        remaining = args.budget_s - (time.monotonic() - began) - 30
+        affordable = int(remaining / calibration["seconds_per_event_all_steps"] * 0.8)
+        if affordable < events:
+            scaled = max(affordable // 1000 * 1000, 10_000)
+            results["notes"].append(
+                f"replay scaled down from {events} to about {scaled} events: at the rate measured here "
+                f"({calibration['seconds_per_event_all_steps'] * 1e6:.0f} µs per event to store, read twice raw and "
+                f"replay) {events} would not fit the {args.budget_s:.0f} s budget of make bench")
+            events = scaled
+        results["calibration"] = calibration
+        results["replay"] = await replay_and_case_load(work, factory, events)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    results["seconds"] = round(time.monotonic() - began)
+    return results
+
+
+def summary(r: dict) -> dict:
+    e2e, raw, rep = r["end_to_end"], r["raw_pubsub"], r["replay"]
+    return {
+        "e2e_events_per_s": e2e["e2e"]["events_per_s"],
+        "raw_pubsub_events_per_s": raw["events_per_s"],
+        "e2e_ratio": round(e2e["e2e"]["events_per_s"] / raw["events_per_s"], 4),
+        "e2e_cpu_ms_per_report": e2e["e2e"]["cpu_ms_per_report_total"],
+        "raw_pubsub_cpu_ms_per_message": raw["cpu_ms_per_message"],
+        "e2e_cpu_ratio": round(raw["cpu_ms_per_message"] / e2e["e2e"]["cpu_ms_per_report_total"], 4),
+        "replay_events_per_s": rep["replay_events_per_s"],
+        "raw_read_events_per_s": rep["raw_read_events_per_s"],
+        "replay_ratio": round(rep["replay_events_per_s"] / rep["raw_read_events_per_s"], 3),
+        "replay_cpu_ratio": round(rep["raw_cpu_us_per_event"] / rep["replays"][rep["slowest_read_model"]]["cpu_us_per_event"], 3),
+        "replay_events": rep["events"],
+        "case_load_p99_ms": rep["case_load"]["p99_ms"],
+        "case_load_cases": rep["case_load"]["cases_stored"],
+        "latency_p50_ms": e2e["latency"]["p50_ms"],
+        "latency_p99_ms": e2e["latency"]["p99_ms"],
+        "idle_rss_mb": round(sum(e2e["idle_rss"].values()), 1),
+        "idle_rss_services_mb": round(sum(v for k, v in e2e["idle_rss"].items() if k != "nats-server"), 1),
+        "load_rss_mb": round(sum(e2e["load_rss"].values()), 1),
+    }
+
+
+TARGETS = {  # key: (comparison, target)
+    "e2e_ratio": (">=", 0.25), "replay_ratio": (">=", 0.8), "case_load_p99_ms": ("<=", 5.0),
+    "latency_p99_ms": ("<=", 50.0), "idle_rss_services_mb": ("<=", 400.0),
+}
+
+
+def table(s: dict) -> str:
+    def verdict(key: str) -> str:
+        if key not in TARGETS:
+            return ""
+        op, target = TARGETS[key]
+        ok = s[key] >= target if op == ">=" else s[key] <= target
+        return f"target {op} {target}: {'met' if ok else 'MISSED'}"
+
+    rows = [
+        ("end to end (reports/s)", "e2e_events_per_s", ""), ("raw publish+consume (msg/s)", "raw_pubsub_events_per_s", ""),
+        ("  ratio", "e2e_ratio", verdict("e2e_ratio")),
+        ("  ratio of CPU per report", "e2e_cpu_ratio", f"raw {s['raw_pubsub_cpu_ms_per_message']} ms / system {s['e2e_cpu_ms_per_report']} ms"),
+        ("replay, slowest read model (events/s)", "replay_events_per_s", f"{s['replay_events']} events"),
+        ("raw ordered read (events/s)", "raw_read_events_per_s", ""), ("  ratio", "replay_ratio", verdict("replay_ratio")),
+        ("  ratio of CPU per event", "replay_cpu_ratio", "raw µs / replay µs, less sensitive to other load"),
+        ("load_case p99 (ms)", "case_load_p99_ms", f"{s['case_load_cases']} cases; " + verdict("case_load_p99_ms")),
+        ("latency p50 at 100/s (ms)", "latency_p50_ms", ""), ("latency p99 at 100/s (ms)", "latency_p99_ms", verdict("latency_p99_ms")),
+        ("RSS idle, 4 services (MB)", "idle_rss_services_mb", verdict("idle_rss_services_mb")),
+        ("RSS idle, with nats-server (MB)", "idle_rss_mb", ""), ("RSS under load, with nats-server (MB)", "load_rss_mb", ""),
+    ]
+    return "\n".join(f"{label:<38} {s[key]:>12}  {note}" for label, key, note in rows)
+
+
+def cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000, help="stored events to replay (default 1,000,000)")
+    parser.add_argument("--filings", type=int, default=2_000, help="reports for the end-to-end rate (default 2,000)")
+    parser.add_argument("--latency-s", type=float, default=20.0, help="seconds of 100 reports/s (default 20)")
+    parser.add_argument("--budget-s", type=float, default=840.0, help="the whole run's time budget (default 840)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
+    args = parser.parse_args(argv)
+    results = asyncio.run(main(args))
+    results = {**summary(results), **results}
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(table(results))
+    for note in results["notes"]:
+        print("note:", note)
+    print(f"\n{results['seconds']} s; written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
