@@ -1,0 +1,74 @@
+"""One replay pass in a fresh process, as a service rebuilds its read model when it starts (so no
+pass inherits another's warm caches): `python -m bench.replay NATS_URL raw|intake|guardianship|
+housing|notify` prints the pass's result as JSON.
+
+raw: a raw ordered consumer reads the whole event store, counting (the baseline).
+<service>: that service's Projection (services/runtime/projection.py) folds the whole event store
+with the service's own state module, exactly as at its start-up.
+"""
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+import nats
+from nats.aio.client import Client as NATS
+
+from bench.nats_io import raw_ordered_read
+from bench.system import rss_mb
+from services.guardianship import state as guardianship_state
+from services.housing import state as housing_state
+from services.intake import state as intake_state
+from services.notify import state as notify_state
+from services.runtime.projection import Projection
+
+STATES = {"intake": intake_state, "guardianship": guardianship_state, "housing": housing_state, "notify": notify_state}
+
+
+async def replay_pass(nc: NATS, state) -> dict:
+    rss_before = rss_mb(os.getpid())
+    projection = Projection(nc, state.empty, state.apply)
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    await projection.start(timeout_s=3600)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    result = {"events": projection.last_seq, "seconds": round(seconds, 2), "cases": len(projection.cases),
+              "events_per_s": round(projection.last_seq / seconds, 1),
+              "cpu_us_per_event": round(cpu / projection.last_seq * 1e6, 1),
+              "read_model_rss_mb": round(rss_mb(os.getpid()) - rss_before, 1)}
+    await projection.stop()
+    return result
+
+
+async def raw_pass(nc: NATS) -> dict:
+    cpu_before = time.process_time()
+    count, seconds = await raw_ordered_read(nc, "AMV_EVENTS", "amv.events.>")
+    return {"events": count, "seconds": round(seconds, 2), "events_per_s": round(count / seconds, 1),
+            "cpu_us_per_event": round((time.process_time() - cpu_before) / count * 1e6, 1)}
+
+
+async def one_pass(url: str, which: str) -> dict:
+    nc = await nats.connect(url)
+    try:
+        return await (raw_pass(nc) if which == "raw" else replay_pass(nc, STATES[which]))
+    finally:
+        await nc.close()
+
+
+async def in_fresh_process(url: str, which: str) -> dict:
+    """Run one pass in a new Python process; its JSON result."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.replay", url, which,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"replay pass {which} exited with {process.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(one_pass(sys.argv[1], sys.argv[2]))), flush=True)
