@@ -2,32 +2,47 @@
 under a load of whole cases: the services run as real processes (`python -m services.<name>`)."""
 
 import asyncio
-import random
 
 import pytest
 
 from services.runtime.natsserver import EmbeddedNats
+from services.runtime.provision import consumers
 from tests.faults.harness import SERVICES, Load, Partner, ServiceProcesses, connect, examine, make_cases, settle
 
 pytestmark = pytest.mark.integration
 CASES = 400  # x 5 reports (permit, guardian, school, filing, acceptance) = 2,000 partner events
 
 
-async def crash_in_turn(procs: ServiceProcesses, load: Load, rng: random.Random) -> None:
-    """Kill each service in turn, mid-load, start it again and wait until it runs, until the load
-    is done and every service was killed at least once."""
-    rounds = 0
-    while rounds < 1 or not (load.reports_done and len(load.accepted) == len(load.cases)):
-        for name in SERVICES:
-            await asyncio.sleep(rng.uniform(0.3, 1.5))
-            procs.kill(name)
-            procs.start(name)
-            await procs.wait_started(name, timeout_s=60)
-        rounds += 1
+async def outstanding(nc, service: str) -> int:
+    """Messages the service's durable consumers still have to read or acknowledge."""
+    total = 0
+    for spec in consumers():
+        if spec.service == service:
+            info = await nc.jetstream().consumer_info(spec.stream, spec.durable)
+            total += info.num_pending + info.num_ack_pending
+    return total
+
+
+async def crash_in_turn(procs: ServiceProcesses, load: Load, nc) -> dict[str, int]:
+    """Once the load is under way, kill each service in turn with SIGKILL at a moment it has
+    messages in hand, and start it again at once; then wait until all four run again. Returns
+    how many messages each service had outstanding when it was killed."""
+    while load.partner.published < len(load.cases):  # a fifth of the reports are in
+        await asyncio.sleep(0.05)
+    in_flight = {}
+    for name in ("intake", "notify", "guardianship", "housing"):
+        deadline = asyncio.get_running_loop().time() + 20
+        while not (in_flight.get(name)) and asyncio.get_running_loop().time() < deadline:
+            in_flight[name] = await outstanding(nc, name)
+            await asyncio.sleep(0.02)
+        procs.kill(name)
+        procs.start(name)
+        await asyncio.sleep(0.5)
+    await procs.wait_started(timeout_s=90)
+    return in_flight
 
 
 async def test_killing_each_service_mid_load_loses_and_doubles_nothing(tmp_path) -> None:
-    rng = random.Random()
     server = EmbeddedNats(tmp_path / "store").start()
     procs = ServiceProcesses(server.url, tmp_path / "logs")
     nc = chaos = None
@@ -37,13 +52,13 @@ async def test_killing_each_service_mid_load_loses_and_doubles_nothing(tmp_path)
         nc = await connect(server.url)
         cases = make_cases(CASES)
         load = Load(Partner(nc), cases)
-        chaos = asyncio.create_task(crash_in_turn(procs, load, rng))
+        chaos = asyncio.create_task(crash_in_turn(procs, load, nc))
         await asyncio.wait_for(asyncio.gather(load.publish_reports(), load.accept_tasks(nc, timeout_s=150)), 180)
-        await asyncio.wait_for(chaos, 30)
-        procs.start()  # whatever was killed last runs again
+        in_flight = await asyncio.wait_for(chaos, 90)
         await settle(nc, cases, timeout_s=90)
 
-        assert all(procs.kills[name] >= 1 for name in SERVICES), procs.kills
+        assert all(procs.kills[name] == 1 for name in SERVICES), procs.kills
+        assert all(in_flight.values()), in_flight  # each was killed with work in hand
         assert procs.dead() == []
         found = await examine(nc, cases)
         assert found.problems == []
