@@ -2,8 +2,10 @@
 
 `render_config` is a pure function from the organisation directory (plus a list of schools) and
 the users' bcrypt hashes to the text of a nats-server configuration; `ensure_dev_credentials` is
-what `make run` calls: it keeps one random password per user in `<data dir>/credentials.json`
-(created when missing, never committed) and writes `<data dir>/nats-auth.conf` for the server.
+what `make run` (and docker-compose's one-shot `nats-auth`) calls: it keeps one random password per
+user in `<data dir>/credentials.json` (created when missing, never committed), writes each user's
+password alone into `<data dir>/passwords/<user>` (for NATS_PASSWORD_FILE) and
+`<data dir>/nats-auth.conf` for the server.
 
 Who is who:
 
@@ -41,6 +43,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +62,7 @@ SERVICES = ("intake", "guardianship", "housing", "notify")
 OPS_USER = "ops"
 CONFIG_FILE = "nats-auth.conf"
 CREDENTIALS_FILE = "credentials.json"
+PASSWORDS_DIR = "passwords"  # one file per user, holding only its password (NATS_PASSWORD_FILE)
 DEV_BCRYPT_ROUNDS = 11  # what `nats server passwd` uses
 WEBHOOKS_PREFIX = "amv.webhooks"  # notify records webhook delivery attempts there; ops re-queues dead letters
 
@@ -355,6 +359,11 @@ class DevAuth:
     credentials_file: Path  # user -> password, for clients
     passwords: dict[str, str]
 
+    @property
+    def passwords_dir(self) -> Path:
+        """`<user>` in it holds that user's password, nothing else (NATS_PASSWORD_FILE)."""
+        return self.credentials_file.parent / PASSWORDS_DIR
+
     def connect_options(self, user: str) -> dict[str, str]:
         """Keyword arguments of `nats.connect` that log in as `user`."""
         return {"user": user, "password": self.passwords[user], "inbox_prefix": inbox_prefix(user)}
@@ -368,6 +377,27 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+def _write_password_files(directory: Path, passwords: Mapping[str, str]) -> None:
+    """`directory/<user>` with the user's password (no newline), 0600 in a 0700 directory, for
+    every user; files of users no longer configured are removed. A file is rewritten only when
+    its password changed, so a service reading it never sees it half written."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    for name, password in passwords.items():
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"{name!r} cannot be a password file name")
+        path = directory / name
+        if not (path.is_file() and path.read_text() == password):
+            _write_private(path, password)
+    for stale in directory.iterdir():
+        if stale.name not in passwords and stale.is_file():
+            stale.unlink()
+
+
+def _complete(entry: dict | None) -> bool:
+    return bool(entry and entry.get("password") and entry.get("bcrypt"))
+
+
 def ensure_dev_credentials(
     data_dir: Path,
     directory: Directory | None = None,
@@ -375,18 +405,24 @@ def ensure_dev_credentials(
     rounds: int = DEV_BCRYPT_ROUNDS,
 ) -> DevAuth:
     """Keep a password for every user in `<data_dir>/credentials.json` (new users get a new one,
-    existing ones keep theirs; delete a user's entry to rotate it) and write the server
-    configuration `<data_dir>/nats-auth.conf` for the current directory. Both files are 0600."""
+    existing ones keep theirs; delete a user's entry to rotate it), each alone in
+    `<data_dir>/passwords/<user>`, and write the server configuration `<data_dir>/nats-auth.conf`
+    for the current directory. Every file is 0600 (readable by the user that runs this only)."""
     data_dir = Path(data_dir)
     all_users = users(directory or load_directory(), schools)
     credentials_file = data_dir / CREDENTIALS_FILE
     stored = json.loads(credentials_file.read_text()).get("users", {}) if credentials_file.exists() else {}
+    missing = [u.name for u in all_users if not _complete(stored.get(u.name))]
+    new_passwords = {name: new_password() for name in missing}
+    # bcrypt is slow on purpose (~0.1 s per user) and releases the GIL: hash the new ones side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        hashes = dict(zip(missing, pool.map(lambda name: hash_password(new_passwords[name], rounds), missing)))
     entries = {}
     for user in all_users:
-        entry = stored.get(user.name)
-        if not entry or not entry.get("password") or not entry.get("bcrypt"):
-            password = new_password()
-            entry = {"password": password, "bcrypt": hash_password(password, rounds)}
+        if user.name in new_passwords:
+            entry = {"password": new_passwords[user.name], "bcrypt": hashes[user.name]}
+        else:
+            entry = stored[user.name]
         entries[user.name] = {
             "account": user.account,
             "role": user.role,
@@ -395,14 +431,16 @@ def ensure_dev_credentials(
             "bcrypt": entry["bcrypt"],
         }
     document = {
-        "about": "Development NATS credentials of `make run` (services/runtime/natsauth.py). Never commit. "
-        "Rotate a user: delete its entry (or this file) and restart `make run`.",
+        "about": "NATS credentials of `make run` or docker-compose's nats-auth (services/runtime/natsauth.py). "
+        "Never commit. Rotate a user: `python -m services.runtime.natsauth --rotate USER`, then reload nats-server.",
         "users": entries,
     }
     _write_private(credentials_file, json.dumps(document, indent=2) + "\n")
+    passwords = {name: e["password"] for name, e in entries.items()}
+    _write_password_files(data_dir / PASSWORDS_DIR, passwords)
     config_file = data_dir / CONFIG_FILE
     _write_private(config_file, render_config(all_users, {name: e["bcrypt"] for name, e in entries.items()}))
-    return DevAuth(config_file, credentials_file, {name: e["password"] for name, e in entries.items()})
+    return DevAuth(config_file, credentials_file, passwords)
 
 
 def load_credentials(credentials_file: Path) -> dict[str, str]:
@@ -431,9 +469,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.runtime.natsauth",
         description="Write the NATS server configuration (nats-auth.conf) and the credentials of every user "
-        "(credentials.json) for the organisation directory, or print one user's login as environment variables.",
+        "(credentials.json, and passwords/<user> with one password each) for the organisation directory, "
+        "or print one user's login as environment variables.",
     )
-    parser.add_argument("--data-dir", default=os.environ.get("WO_DATA_DIR", "var"), help="where both files live (default: var)")
+    parser.add_argument("--data-dir", default=os.environ.get("WO_DATA_DIR", "var"),
+                        help="where the files live (default: WO_DATA_DIR, else var)")
     parser.add_argument("--directory", default=os.environ.get("WO_DIRECTORY") or None, help="organisation directory YAML")
     parser.add_argument("--rotate", metavar="USER", action="append", default=[], help="give USER a new password")
     parser.add_argument("--env", metavar="USER", help="print NATS_USER/NATS_PASSWORD lines for USER and exit")
@@ -450,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             document["users"].pop(name, None)
         _write_private(credentials_file, json.dumps(document, indent=2) + "\n")
     auth = ensure_dev_credentials(data_dir, load_directory(args.directory), schools_from_env())
-    print(f"wrote {auth.config_file} and {auth.credentials_file} ({len(auth.passwords)} users)")
+    print(f"wrote {auth.config_file}, {auth.credentials_file} and {auth.passwords_dir}/ ({len(auth.passwords)} users)")
     if args.rotate:
         print("a running nats-server picks the new passwords up on `nats-server --signal reload` or a restart")
     return 0

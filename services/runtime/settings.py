@@ -1,6 +1,8 @@
 """Configuration from environment variables (pydantic-settings). Every variable has a safe default."""
 
-from pydantic import AliasChoices, Field, SecretStr
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +53,29 @@ class Settings(BaseSettings):
         default=SecretStr(""), validation_alias=AliasChoices("NATS_PASSWORD", "WO_NATS_PASSWORD"),
         description="Password of NATS_USER.",
     )
+    nats_password_file: str = Field(
+        default="", validation_alias=AliasChoices("NATS_PASSWORD_FILE", "WO_NATS_PASSWORD_FILE"),
+        description="File holding the password of NATS_USER (instead of NATS_PASSWORD; docker-compose sets it).",
+    )
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> "Settings":
+        """NATS_PASSWORD_FILE, the `_FILE` convention of docker secrets: the password is the file's
+        content without its trailing newline. Read once, when the settings are loaded, so a service
+        with an unreadable file stops at start-up saying which variable and file."""
+        if not self.nats_password_file:
+            return self
+        if self.nats_password.get_secret_value():
+            raise ValueError("NATS_PASSWORD and NATS_PASSWORD_FILE are both set: set one of them")
+        path = Path(self.nats_password_file)
+        try:
+            password = path.read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"NATS_PASSWORD_FILE={path}: cannot read the NATS password: {exc}") from exc
+        if not password:
+            raise ValueError(f"NATS_PASSWORD_FILE={path}: the file is empty")
+        self.nats_password = SecretStr(password)
+        return self
 
     def nats_login(self) -> dict[str, str]:
         """Keyword arguments of `nats.connect` that log in as the configured user ({} without one)."""

@@ -138,6 +138,31 @@ def test_an_organisation_added_to_the_directory_gets_a_user_and_the_others_keep_
     assert '"partner-school-nieuw"' in grown.config_file.read_text()
 
 
+def test_each_password_is_alone_in_a_private_file_a_service_reads_with_nats_password_file(tmp_path, monkeypatch):
+    from services.runtime.settings import Settings
+
+    grown = natsauth.ensure_dev_credentials(tmp_path, DIRECTORY, ["school-nieuw"], rounds=FAST)
+    assert grown.passwords_dir == tmp_path / "passwords"
+    assert grown.passwords_dir.stat().st_mode & 0o777 == 0o700
+    assert {p.name for p in grown.passwords_dir.iterdir()} == set(grown.passwords)
+    for name, password in grown.passwords.items():
+        path = grown.passwords_dir / name
+        assert path.read_text() == password and path.stat().st_mode & 0o777 == 0o600, name
+
+    # the files follow credentials.json: a rotated password, a user no longer configured
+    monkeypatch.delenv("WO_NATS_SCHOOLS", raising=False)
+    assert natsauth.main(["--data-dir", str(tmp_path), "--rotate", "nidos"]) == 0
+    now = natsauth.load_credentials(tmp_path / natsauth.CREDENTIALS_FILE)
+    assert (grown.passwords_dir / "nidos").read_text() == now["nidos"] != grown.passwords["nidos"]
+    assert not (grown.passwords_dir / "school-nieuw").exists()
+
+    for name in ("NATS_PASSWORD", "WO_NATS_PASSWORD", "WO_NATS_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NATS_USER", "intake")
+    monkeypatch.setenv("NATS_PASSWORD_FILE", str(grown.passwords_dir / "intake"))
+    assert Settings().nats_login() == {"user": "intake", "password": now["intake"]}
+
+
 def test_tools_log_in_from_the_environment_first_then_from_the_dev_credentials(tmp_path, monkeypatch) -> None:
     auth = natsauth.ensure_dev_credentials(tmp_path, DIRECTORY, rounds=FAST)
     monkeypatch.delenv("NATS_USER", raising=False)
