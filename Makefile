@@ -48,7 +48,7 @@ EXTRA_CA_CERTS ?= $(wildcard /usr/local/share/ca-certificates/*.crt)
 COMPOSE = PYTHON_IMAGE=$(PYTHON_BASE_LOCAL) NATS_IMAGE=$(NATS_IMAGE_LOCAL) SERVICE_IMAGE=$(SERVICE_IMAGE_LOCAL) \
 	docker-compose --env-file $(COMPOSE_ENV_FILE) -p $(COMPOSE_PROJECT) -f $(COMPOSE_YML)
 
-.PHONY: images compose-up compose-down compose-logs
+.PHONY: images compose-up compose-down compose-logs compose-login
 
 images: $(INSTALLED) ## build the NATS, Python base and service images locally (no registry)
 	@ctx=$$(mktemp -d) && cp deploy/nats/Dockerfile $(BIN)/nats-server $$ctx/ \
@@ -66,6 +66,11 @@ compose-down: ## stop and remove those containers (the JetStream volume is kept)
 
 compose-logs: ## follow the JSON logs of the containers
 	$(COMPOSE) logs -f --tail 50
+
+# NATS authentication is on: nats-auth generated every user's password into the volume nats-auth.
+LOGIN ?= ops
+compose-login: ## print NATS_USER=/NATS_PASSWORD= of a user of the stack (LOGIN=nidos; default ops)
+	@$(COMPOSE) run --rm -T nats-auth python -m services.runtime.natsauth --env $(LOGIN)
 
 # --- Benchmarks -----------------------------------------------------------------------------------
 BENCH_INSTALLED := $(VENV)/.bench-installed

@@ -1,8 +1,9 @@
 """HEALTHCHECK of a service container (deploy/Dockerfile): is this service pulling its messages?
 
-The services have no HTTP port, so the check asks NATS instead. It finds which service runs in
-the container (the `python -m services.<name>` process), connects to NATS_URL and looks at that
-service's durable consumers: a service whose consumer loop runs keeps a pull request waiting on
+It asks NATS, not the service: it finds which service runs in the container (the
+`python -m services.<name>` process), connects to NATS_URL with the service's own login (NATS_USER
+and NATS_PASSWORD or NATS_PASSWORD_FILE, as the service reads them) and looks at that service's
+durable consumers: a service whose consumer loop runs keeps a pull request waiting on
 the server (num_waiting) or holds messages it is working on (num_ack_pending). Healthy if any of
 its consumers shows either within a few samples. Exit 0 healthy, 1 unhealthy (reason on stdout).
 
@@ -12,7 +13,6 @@ ack_wait redelivers its messages elsewhere.
 """
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -34,6 +34,17 @@ def running_service() -> str | None:
     return None
 
 
+def nats_login(service: str) -> tuple[list[str], dict[str, str]]:
+    """The servers and `nats.connect` keywords the service itself uses (services/runtime/service.py):
+    its user and password, and its own reply inbox, the only one its user may subscribe to."""
+    from services.runtime.natsauth import inbox_prefix
+    from services.runtime.settings import Settings
+
+    settings = Settings()
+    login = settings.nats_login()
+    return settings.nats_url.split(","), {**login, "inbox_prefix": inbox_prefix(settings.nats_user or service)}
+
+
 async def check(service: str) -> str | None:
     """None when healthy, otherwise why not."""
     import nats
@@ -43,14 +54,18 @@ async def check(service: str) -> str | None:
     specs = [spec for spec in provision.consumers() if spec.service == service]
     if not specs:
         return f"no durable consumers are declared for service {service!r}"
-    servers = os.environ.get("NATS_URL", "nats://127.0.0.1:4222").split(",")
+    try:
+        servers, login = nats_login(service)
+    except ValueError as exc:  # an unreadable NATS_PASSWORD_FILE, say
+        return f"no NATS login: {exc}"
+
     async def quiet(exc: Exception) -> None:
         pass
 
     try:
         # max_reconnect_attempts=0 would mean "forever" to nats-py: try each server once.
         nc = await nats.connect(
-            servers, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=1, error_cb=quiet
+            servers, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=1, error_cb=quiet, **login
         )
     except Exception as exc:  # noqa: BLE001 - any failure to connect is the answer
         return f"cannot connect to NATS at {','.join(servers)}: {exc!r}"

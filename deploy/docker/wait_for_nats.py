@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             for url, detail in last.items():
                 print(f"not healthy after {args.timeout:.0f}s: {url}: {detail}", flush=True)
             return 1
-        time.sleep(1)
+        time.sleep(0.25)
 
 
 if __name__ == "__main__":

@@ -480,7 +480,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     if args.env:
-        password = load_credentials(data_dir / CREDENTIALS_FILE)[args.env]
+        try:
+            password = load_credentials(data_dir / CREDENTIALS_FILE)[args.env]
+        except FileNotFoundError:
+            print(f"no {data_dir / CREDENTIALS_FILE}: generate it first (run this without --env)", file=sys.stderr)
+            return 1
+        except KeyError:
+            print(f"no NATS user {args.env!r} in {data_dir / CREDENTIALS_FILE}", file=sys.stderr)
+            return 1
         print(f"NATS_USER={args.env}\nNATS_PASSWORD={password}")
         return 0
     credentials_file = data_dir / CREDENTIALS_FILE

