@@ -35,7 +35,7 @@ import json
 import os
 import secrets
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +191,7 @@ class CaseKeyring:
         self._revisions: dict[str, int] = {}
         self._buckets: weakref.WeakKeyDictionary[NATS, KeyValue] = weakref.WeakKeyDictionary()
         self._watching: weakref.WeakKeyDictionary[NATS, Any] = weakref.WeakKeyDictionary()
+        self._listeners: set[Callable[[str], None]] = set()
 
     # sync, for encode/decode
 
@@ -219,6 +220,16 @@ class CaseKeyring:
         self._keys.pop(case_id, None)
         self._erased.discard(case_id)
         self._revisions.pop(case_id, None)
+        for listener in list(self._listeners):
+            listener(case_id)
+
+    def on_forget(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(case_id)` whenever another process changed (e.g. erased) a case's key:
+        whoever kept something decoded with the old key learns it may be out of date."""
+        self._listeners.add(listener)
+
+    def remove_listener(self, listener: Callable[[str], None]) -> None:
+        self._listeners.discard(listener)
 
     # async, talking to the bucket
 
@@ -241,6 +252,13 @@ class CaseKeyring:
         found = await asyncio.gather(*(self._fetch(kv, case_id) for case_id in cases))
         for case_id, (key, revision, erased) in zip(cases, found, strict=True):
             self.remember(case_id, key, revision, erased)
+
+    async def load_all(self, nc: NATS) -> None:
+        """Every key the bucket holds, read in batches: for a reader about to go through the whole
+        event store (a read model starting), one pass instead of one lookup per case."""
+        await self._watch(nc)
+        if await self._bucket(nc) is not None:
+            await self._load_all(nc)
 
     async def for_writing(self, nc: NATS, case_id: str) -> CaseKey:
         """The case's key, created when it has none (the first personal field of the case)."""

@@ -1,12 +1,16 @@
 """An in-memory read model of every case, kept current from the event store.
 
 An ordered consumer reads AMV_EVENTS from the start and folds each event into its case's state.
-Services use it to know which cases a new day concerns; decisions themselves always reload the
-case from the store and append with the version check, so a projection that lags is only late,
-never wrong.
+Services use it to know which cases a new day concerns, and as the state they decide on: with
+`owner` set, it also keeps each case's version in that service's subjects, the version an append
+is checked against. A projection that lags is therefore only late, never wrong: a decision on a
+state missing one of the owner's own events is refused by the store (a version conflict), and the
+service then waits for the projection or reads the case from the store (services/runtime/service.py).
 """
 
 import asyncio
+import heapq
+import itertools
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -31,17 +35,31 @@ class Projection(Generic[State]):
         empty: Callable[[str], State],
         apply: Callable[[State, CloudEvent], State],
         stream: str = EVENTS_STREAM,
+        owner: str | None = None,
     ) -> None:
         self._nc = nc
         self._empty = empty
         self._apply = apply
         self._stream = stream
+        self._owner_prefix = f"{subjects.EVENTS_PREFIX}.{owner}." if owner else None
         self._subscription = None
         self.cases: dict[str, State] = {}
+        # case -> stream sequence of its last event in the owner's subjects (with `owner` set)
+        self.versions: dict[str, int] = {}
+        # Cases whose state here may not be what the store says: an event of theirs could not be
+        # folded, or their key changed (erased) after their events were opened. Read them from the store.
+        self.untrusted: set[str] = set()
         self.last_seq = 0
         self.skipped = 0  # stored events that could not be decoded or folded (logged each time)
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # (sequence, tiebreak, woken when folded)
+        self._tiebreak = itertools.count()
+        self._catching_up: asyncio.Task[int] | None = None
 
     async def start(self, timeout_s: float = 300.0) -> None:
+        # The keys of the cases with personal fields, all at once: looking each up as its first
+        # such event arrives made a replay wait for one round trip per case.
+        KEYRING.on_forget(self._key_changed)
+        await KEYRING.load_all(self._nc)
         js = self._nc.jetstream()
         self._subscription = await js.subscribe(
             f"{subjects.EVENTS_PREFIX}.>", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL, cb=self._on_msg
@@ -50,34 +68,75 @@ class Projection(Generic[State]):
         log.info("projection caught up", cases=len(self.cases), last_seq=self.last_seq)
 
     async def stop(self) -> None:
+        KEYRING.remove_listener(self._key_changed)
         if self._subscription is not None:
             await self._subscription.unsubscribe()
             self._subscription = None
+        for _, _, waiter in self._waiters:
+            waiter.cancel()
+        self._waiters.clear()
 
     async def caught_up(self, timeout_s: float = 30.0) -> None:
-        """Wait until every event stored before this call has been folded in."""
-        target = (await self._nc.jetstream().stream_info(self._stream)).state.last_seq
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while self.last_seq < target:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"projection at {self.last_seq}, stream at {target} after {timeout_s}s")
-            await asyncio.sleep(0.01)
+        """Wait until every event stored before this call has been folded in. Callers at the same
+        moment share one look at the stream (a busy service asks once, not once per message)."""
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.ensure_future(self._stream_last_seq())
+        target = await asyncio.shield(self._catching_up)
+        await self.reach(target, timeout_s)
+
+    async def reach(self, seq: int, timeout_s: float = 30.0) -> None:
+        """Wait until the event at stream sequence `seq` (and all before it) has been folded in."""
+        if self.last_seq >= seq:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (seq, next(self._tiebreak), waiter))
+        try:
+            await asyncio.wait_for(waiter, timeout_s)
+        except TimeoutError:
+            raise TimeoutError(f"projection at {self.last_seq}, not at {seq} after {timeout_s}s") from None
+
+    def state_of(self, case_id: str) -> tuple[State, int]:
+        """The case's state and its version in the owner's subjects (0: none stored yet)."""
+        state = self.cases.get(case_id)
+        return (self._empty(case_id) if state is None else state), self.versions.get(case_id, 0)
+
+    async def _stream_last_seq(self) -> int:
+        return (await self._nc.jetstream().stream_info(self._stream)).state.last_seq
+
+    def _key_changed(self, case_id: str) -> None:
+        if case_id in self.cases:
+            self.untrusted.add(case_id)
 
     async def _on_msg(self, msg: Msg) -> None:
+        seq = stream_sequence(msg)
+        case_id = None
         try:
+            parsed = subjects.parse_event(msg.subject)
+            if parsed is not None:
+                case_id = parsed[1]
+                if self._owner_prefix is not None and msg.subject.startswith(self._owner_prefix):
+                    self.versions[case_id] = seq
             try:
                 event = decode(msg.data)
-            except CaseKeyNotLoaded as missing:  # the case's first personal field: one key lookup, then cached
+            except CaseKeyNotLoaded as missing:  # a case whose key was made after the start: one lookup, then cached
                 await KEYRING.load(self._nc, [missing.case_id])
                 event = decode(msg.data)
             state = self.cases.get(event.subject)
             if state is None:
                 state = self._empty(event.subject)
             self.cases[event.subject] = self._apply(state, event)
-        except Exception:  # noqa: BLE001 - one unreadable stored event must not stop every read model
-            log.error("stored event cannot be folded; skipped", subject=msg.subject, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - one unreadable stored event must not stop every read model
+            # the reason, not a traceback: a store full of them must not be slowed down by its own logs
+            log.error("stored event cannot be folded; skipped", subject=msg.subject, stream_seq=seq,
+                      error=f"{type(exc).__name__}: {exc}"[:500])
             self.skipped += 1
-        self.last_seq = stream_sequence(msg)
+            if case_id is not None:
+                self.untrusted.add(case_id)
+        self.last_seq = seq
+        while self._waiters and self._waiters[0][0] <= seq:
+            waiter = heapq.heappop(self._waiters)[2]
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 def stream_sequence(msg: Msg) -> int:

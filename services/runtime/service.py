@@ -40,6 +40,8 @@ from services.runtime.settings import Settings
 
 log = structlog.get_logger()
 MAX_DECIDE_ATTEMPTS = 20
+READ_MODEL_ATTEMPTS = 3  # decisions on the projection's state before falling back to reading the store
+OWN_APPEND_WAIT_S = 5.0
 Decision = list[CloudEvent] | Rejection
 
 
@@ -125,7 +127,7 @@ class ServiceRuntime:
             self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
         await provision.provision_consumers(self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s)
-        self.projection = Projection(nc, self.state.empty, self.state.apply)
+        self.projection = Projection(nc, self.state.empty, self.state.apply, owner=self.name)
         await self.projection.start()
         for sub in self.subscriptions():
             spec = provision.consumer(sub.durable)
@@ -167,6 +169,7 @@ class ServiceRuntime:
         structlog.contextvars.bind_contextvars(
             event_id=report.envelope.id, causation_id=report.envelope.causationid, case_id=report.case_id
         )
+        await self.projection.caught_up()  # decide on everything stored before this report
         outcome = await self.decide_and_append(
             report.case_id, lambda case: self.rules.decide(case, report, self.directory)
         )
@@ -184,6 +187,7 @@ class ServiceRuntime:
             await KEYRING.load(self.nc, [missing.case_id])
             event = decode(msg.data)
         structlog.contextvars.bind_contextvars(event_id=event.id, causation_id=event.causationid, case_id=event.subject)
+        await self.projection.caught_up()  # at least up to this event, and whatever was stored before it is handled
         outcome = await self.decide_and_append(event.subject, lambda case: self.rules.react(case, event, self.directory))
         return "reacted" if outcome else "nothing-to-do"
 
@@ -209,19 +213,40 @@ class ServiceRuntime:
         between repeats it (at least once), never loses it. Most services have none."""
 
     async def decide_and_append(self, case_id: str, decide: Callable[[Any], Decision]) -> Decision:
-        """Load the case, decide, append with the version check; on a conflict, do it again."""
-        for _ in range(MAX_DECIDE_ATTEMPTS):
-            history = await self.store.load_case(self.name, case_id)
-            outcome = decide(fold(self.state, case_id, history.events))
+        """Decide on the case's state, append with the version check; on a conflict, do it again.
+
+        The state comes from the projection, which every service keeps anyway: reading the case
+        from the store for each message cost two round trips and decoding its whole history
+        again. The version check makes that safe: a projection missing one of this service's own
+        events is refused, and the service then waits for it to catch up. After a few conflicts,
+        or for a case the projection cannot vouch for, the case is read from the store."""
+        for attempt in range(MAX_DECIDE_ATTEMPTS):
+            if attempt < READ_MODEL_ATTEMPTS and case_id not in self.projection.untrusted:
+                if attempt:
+                    await self.projection.caught_up()
+                case, version = self.projection.state_of(case_id)
+            else:
+                history = await self.store.load_case(self.name, case_id)
+                case, version = fold(self.state, case_id, history.events), history.version
+            outcome = decide(case)
             if isinstance(outcome, Rejection) or not outcome:
                 return outcome
             await self.before_append(outcome)
             try:
-                await self.store.append(self.name, case_id, outcome, history.version)
+                stored_at = await self.store.append(self.name, case_id, outcome, version)
             except VersionConflict:
                 continue
+            await self._see_own_append(stored_at)
             return outcome
         raise VersionConflict(f"case {case_id}: still conflicting after {MAX_DECIDE_ATTEMPTS} attempts")
+
+    async def _see_own_append(self, seq: int) -> None:
+        """Wait until the projection has folded what was just appended, so the case's next
+        message is decided on it. Should it lag longer, that decision conflicts and retries."""
+        try:
+            await self.projection.reach(seq, OWN_APPEND_WAIT_S)
+        except TimeoutError:
+            log.warning("projection behind own append", seq=seq, projection_at=self.projection.last_seq)
 
     async def reject(self, msg: Msg, rejection: Rejection) -> str:
         """Refuse an inbox message: it goes, untouched, to amv.rejected.<org>.<EventType>."""
