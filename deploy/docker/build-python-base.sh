@@ -36,8 +36,19 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wo-python-base.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT INT TERM
 ROOT="$WORK/root"
+# Also when stopped half-way (the test suite stops a build it no longer needs): first unmount
+# whatever debootstrap mounted in the new root (/proc, /sys), deepest first, then delete, never
+# crossing into another file system.
+cleanup() {
+    awk -v root="$ROOT/" 'index($2 "/", root) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mount; do
+        umount -l "$mount" 2>/dev/null || true
+    done
+    rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "debootstrap $SUITE from $DEBIAN_MIRROR into $ROOT (about a minute)"
 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOT" "$DEBIAN_MIRROR" >"$WORK/debootstrap.log" 2>&1 \
