@@ -20,6 +20,7 @@ import nats
 from nats.aio.client import Client as NATS
 
 from contracts.clock import AMSTERDAM
+from contracts.envelope import CloudEvent
 from ops.demo import answers
 from services.monitoring.agenda import Agenda, agenda
 from services.monitoring.casefile import readable
@@ -55,6 +56,20 @@ async def connect(url: str) -> NATS:
     )
 
 
+async def histories_at(url: str) -> dict[str, list[CloudEvent]] | None:
+    """Every stored event grouped per case, read once from the store at `url` (connect, read, close);
+    None, with the reason on standard error, when the store cannot be reached."""
+    try:
+        nc = await connect(url)
+    except Exception as exc:  # noqa: BLE001 - any connection failure: say where and stop
+        print(f"error: cannot connect to NATS at {url}: {exc!r}", file=sys.stderr)
+        return None
+    try:
+        return await load_histories(nc)
+    finally:
+        await nc.close()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops.agenda", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,15 +93,9 @@ async def run(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(directory.municipalities))
         print(f"error: municipality {args.municipality} is not in the organisation directory (known: {known})", file=sys.stderr)
         return 2
-    try:
-        nc = await connect(settings.nats_url)
-    except Exception as exc:  # noqa: BLE001 - any connection failure: say where and stop
-        print(f"error: cannot connect to NATS at {settings.nats_url}: {exc!r}", file=sys.stderr)
+    histories = await histories_at(settings.nats_url)
+    if histories is None:
         return 2
-    try:
-        histories = await load_histories(nc)
-    finally:
-        await nc.close()
     unreadable = sum(not readable(event) for events in histories.values() for event in events)
     if unreadable:
         print(f"warning: {unreadable} stored events do not match their contract and are left out", file=sys.stderr)

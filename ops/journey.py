@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ops.agenda import connect, load_histories, today
+from ops.agenda import histories_at, today
 from services.monitoring.journey import Journey, handoffs_svg, journey, milestones_svg, quarter_bounds, to_csv, to_json
 from services.runtime.directory import DirectoryError, load_directory
 from services.runtime.settings import Settings
@@ -61,15 +61,9 @@ async def run(args: argparse.Namespace) -> int:
     if known_on < first:
         print(f"error: {args.quarter} has not started on {known_on}", file=sys.stderr)
         return 2
-    try:
-        nc = await connect(settings.nats_url)
-    except Exception as exc:  # noqa: BLE001 - any connection failure: say where and stop
-        print(f"error: cannot connect to NATS at {settings.nats_url}: {exc!r}", file=sys.stderr)
+    histories = await histories_at(settings.nats_url)
+    if histories is None:
         return 2
-    try:
-        histories = await load_histories(nc)
-    finally:
-        await nc.close()
     result = journey(histories, args.municipality, args.quarter, directory, known_on)
     for path in write(result, args.out):
         print(path)
