@@ -9,35 +9,14 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
-import nats
 import pytest
 
 from ops.agenda import agenda_from_store, today
-from ops.quiesce import wait_until_idle
 from tests.support.domain import DIRECTORY
-from tests.support.partner import new_case_id, publish, tasks_of_case
-from tests.support.system import RunningSystem
+from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
+from tests.support.partner import new_case_id, report, tasks_of_case
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def system(broker_url):
-    running = await RunningSystem(broker_url, ack_wait_s=2.0).start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def nc(broker_url):
-    client = await nats.connect(broker_url)
-    yield client
-    await client.close()
-
-
-async def report(nc, org, event_type, case_id, data):
-    await publish(nc, org, event_type, case_id, data)
-    await wait_until_idle(nc)
 
 
 def days_ago(days: int) -> str:

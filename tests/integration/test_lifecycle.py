@@ -3,7 +3,6 @@
 from collections import Counter
 from datetime import date
 
-import nats
 import pytest
 
 from contracts.events import data_of
@@ -12,30 +11,11 @@ from services.casefold import fold
 from services.notify import state as notify_state
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.projection import Projection
-from tests.support.partner import case_events, new_case_id, publish, start_day, tasks_of_case
-from tests.support.system import RunningSystem
+from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
+from tests.support.partner import case_events, new_case_id, publish, report, start_day, tasks_of_case
 
 pytestmark = pytest.mark.integration
 d = date.fromisoformat
-
-
-@pytest.fixture(scope="module")
-async def system(broker_url):
-    running = await RunningSystem(broker_url, ack_wait_s=2.0).start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def nc(broker_url):
-    client = await nats.connect(broker_url)
-    yield client
-    await client.close()
-
-
-async def report(nc, org, event_type, case_id, data):
-    await publish(nc, org, event_type, case_id, data)
-    await wait_until_idle(nc)
 
 
 async def day(nc, when: str):

@@ -9,6 +9,7 @@ from typing import TypeVar
 from nats.aio.client import Client as NATS
 
 from ops.partner import envelope, publish, publish_raw, start_day  # noqa: F401 - re-exported for tests
+from ops.quiesce import wait_until_idle
 from services.runtime.eventstore import StoredMessage, read_stream
 
 T = TypeVar("T")
@@ -16,6 +17,12 @@ T = TypeVar("T")
 
 def new_case_id() -> str:
     return f"case-{uuid.uuid4().hex[:12]}"
+
+
+async def report(nc: NATS, org: str, event_type: str, case_id: str, data: dict) -> None:
+    """Publish as `org` and wait until every service has handled all there is."""
+    await publish(nc, org, event_type, case_id, data)
+    await wait_until_idle(nc)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout_s: float = 10.0, what: str = "condition") -> T:
