@@ -83,6 +83,7 @@ async def profile_end_to_end(work: Path, out: Path, filings: int) -> list[Path]:
     recorders: list[subprocess.Popen] = []
     try:
         await provision.provision_streams(nc.jetstream())
+        await publish_async_all(nc, factory.keys(range(filings)))
         await publish_batches(nc, (factory.event(i, 0) for i in range(filings)))
         services.start()
         await services.wait_started()
@@ -118,6 +119,7 @@ async def profile_replay(work: Path, out: Path, events: int, which: str) -> Path
     nc = await connect(server.url)
     try:
         await provision.provision_streams(nc.jetstream())
+        await publish_async_all(nc, factory.keys(range(events // factory.per_case)))
         await publish_batches(nc, factory.interleaved(events // factory.per_case))
         path = out / f"replay-{which}.txt"
         log(f"profiling the {which} read model's replay of {events} events")

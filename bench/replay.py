@@ -10,6 +10,7 @@ with the service's own state module, exactly as at its start-up.
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 
@@ -38,9 +39,25 @@ async def replay_pass(nc: NATS, state) -> dict:
     result = {"events": projection.last_seq, "seconds": round(seconds, 2), "cases": len(projection.cases),
               "events_per_s": round(projection.last_seq / seconds, 1),
               "cpu_us_per_event": round(cpu / projection.last_seq * 1e6, 1),
-              "read_model_rss_mb": round(rss_mb(os.getpid()) - rss_before, 1)}
+              "read_model_rss_mb": round(rss_mb(os.getpid()) - rss_before, 1),
+              "state_lookup_p99_us": state_lookup_p99_us(projection)}
     await projection.stop()
     return result
+
+
+def state_lookup_p99_us(projection: Projection, samples: int = 1000) -> float:
+    """p99 of what a service does to get a case's state and version before deciding
+    (`Projection.state_of`, services/runtime/service.py), over random cases, in µs."""
+    cases = list(projection.cases)
+    rng = random.Random(11)
+    timings = []
+    for _ in range(samples):
+        case = cases[rng.randrange(len(cases))]
+        started = time.perf_counter()
+        projection.state_of(case)
+        timings.append((time.perf_counter() - started) * 1e6)
+    timings.sort()
+    return round(timings[int(0.99 * len(timings)) - 1], 2)
 
 
 async def raw_pass(nc: NATS) -> dict:

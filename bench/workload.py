@@ -6,14 +6,16 @@ the events, subjects and bodies of a real case. Cloning that case with a new cas
 gives any number of cases quickly (a million events in seconds) without faking a body by hand.
 """
 
+import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts import subjects
+from contracts.envelope import CloudEvent
 from contracts.events import event_class
 from contracts.inbox import Rejection, parse_inbox_message
 from ops.partner import envelope
@@ -27,6 +29,7 @@ from services.intake import state as intake_state
 from services.notify import rules as notify_rules
 from services.notify import state as notify_state
 from services.runtime.directory import load_directory
+from services.runtime.privacy import KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES, PERSONAL_FIELDS, CaseKey, seal
 from services.runtime.provision import REACTIONS
 
 SERVICES = {
@@ -144,7 +147,24 @@ class CaseFactory:
         return [str(uuid.UUID(int=(index << 20) + k + 1)) for k in range(len(self.uuids))]
 
     def event(self, index: int, position: int, ids: list[str] | None = None) -> tuple[str, bytes]:
-        return self.templates[position].fill(case_id(index), ids or self.ids(index))
+        """Case `index`'s event at `position`, its personal fields sealed with the case's key as the
+        event store holds them (services/runtime/privacy.py), so reading it costs what it costs live."""
+        subject, body = self.templates[position].fill(case_id(index), ids or self.ids(index))
+        if self.types[position] not in PERSONAL_EVENT_TYPES:
+            return subject, body
+        event = CloudEvent.model_validate_json(body)
+        sealed = seal(event, PERSONAL_FIELDS.get(event.type, ()), self.key(index))
+        return subject, sealed.model_dump_json(exclude_none=True).encode()
+
+    @staticmethod
+    def key(index: int) -> CaseKey:
+        """Case `index`'s key, the same in every run (the benchmark's, never a real one)."""
+        return CaseKey(f"bench{index:08x}", hashlib.sha256(f"bench-key-{index}".encode()).digest())
+
+    def keys(self, indexes: Iterable[int]) -> Iterator[tuple[str, bytes]]:
+        """The key-bucket entries of cases `indexes` (subject, JSON Web Key), as intake creates them."""
+        for index in indexes:
+            yield f"{KEYS_SUBJECT_PREFIX}{case_id(index)}", self.key(index).to_json()
 
     def interleaved(self, cases: int, window: int = 10_000) -> Iterator[tuple[str, bytes]]:
         """Every event of `cases` cases: per window of cases, first event of each, then the second…,

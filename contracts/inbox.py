@@ -64,8 +64,12 @@ class Rejection:
     reason: str
     field: str | None = None
     # True when the missing fact is another service's and may simply not be stored yet: the
-    # report is retried for a while before it is finally refused.
+    # report is retried for a while before it is refused.
     awaits_other_service: bool = False
+    # True when the missing fact is an earlier report to the same service: in order that cannot
+    # be missing, except just after a crash, when the report the crashed process held comes back
+    # (after ack_wait) behind later ones. The service then retries until that window has passed.
+    awaits_earlier_report: bool = False
 
     def __post_init__(self) -> None:
         # The promise to partners: the reason names the field. A rule that phrases it otherwise

@@ -61,7 +61,8 @@ def check_order(case: IntakeCase, report: Report, directory: Directory) -> Rejec
             )
         return None
     if not case.exists:
-        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject")
+        return Rejection("unknown-case", f"case {case_id} is unknown: report ResidencePermitGranted first", "subject",
+                         awaits_earlier_report=True)
     match event:
         case ApplicationFiled() if case.filed is not None:
             return Rejection("duplicate-fact", f"case {case_id} already has an application filed", "subject")

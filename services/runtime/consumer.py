@@ -33,13 +33,20 @@ Observe = Callable[[str, Msg, str, float], None]
 
 class RetryLater(Exception):
     """The message cannot be decided yet (it waits for a fact another consumer stores): redeliver
-    it after a delay. Not a failure; the handler decides what happens on the last attempt."""
+    it after `delay_s`, or a delay growing with each attempt. Not a failure; the handler decides
+    what happens on the last attempt."""
+
+    def __init__(self, reason: str, delay_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
 
 
 def _retry_delay(attempt: int) -> float:
     return min(0.2 * 2 ** (attempt - 1), 30.0)
 
 
+IDLE_PULL_WAIT_S = 1.0  # how long one pull waits for a message when there is no traffic
+BUSY_PULL_WAIT_S = 0.005  # with traffic, how long a pull that found nothing lingers for more
 HOLD_MARGIN_S = 0.25  # a message waiting behind its case's retried one comes back this much after it
 HOLD_GRACE_S = 10.0  # if the retried message has not come back this long after it was due, stop waiting
 
@@ -66,6 +73,7 @@ class CaseOrderedConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._stopping = asyncio.Event()
+        self._busy = False  # the last pull found messages: pull a whole batch next
         # case key -> (stream sequence of its message waiting for a retry, when that retry is due)
         self._held: dict[str, tuple[int, float]] = {}
         self._observe = observe or (lambda durable, msg, outcome, seconds: None)
@@ -79,7 +87,7 @@ class CaseOrderedConsumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    messages = await subscription.fetch(self._batch, timeout=1.0)
+                    messages = await self._next_batch(subscription)
                 except TimeoutError:
                     continue
                 except Exception as exc:  # noqa: BLE001 - connection lost or server busy: pull again
@@ -100,6 +108,23 @@ class CaseOrderedConsumer:
         finally:
             await subscription.unsubscribe()
 
+    async def _next_batch(self, subscription) -> list[Msg]:
+        """The messages waiting, up to a batch, without keeping a message waiting for more.
+
+        nats-py's `fetch(n)` returns at once what is there, but when nothing is, it keeps its
+        pull open until `n` have arrived or the timeout passed: the first report after a quiet
+        moment would wait up to a second. So when the last pull found nothing, this waits for one
+        message only (returned the moment it arrives), and pulls a batch once there is traffic."""
+        if self._busy:
+            try:
+                return await subscription.fetch(self._batch, timeout=BUSY_PULL_WAIT_S)
+            except TimeoutError:
+                self._busy = False
+                raise
+        messages = await subscription.fetch(1, timeout=IDLE_PULL_WAIT_S)
+        self._busy = True
+        return messages
+
     def _safe_key(self, msg: Msg) -> str:
         """The message's ordering key; a message whose key cannot be read (hostile input) stands alone."""
         try:
@@ -114,12 +139,11 @@ class CaseOrderedConsumer:
                 log.info("waiting behind an earlier message of the case", consumer=self._durable,
                          stream_seq=msg.metadata.sequence.stream, held=self._held[key][0], delay_s=round(wait, 2))
                 await msg.nak(delay=wait)
-            elif await self._handle_one(msg):
+            elif (retry_in := await self._handle_one(msg)) is None:
                 if self._held.get(key, (None,))[0] == msg.metadata.sequence.stream:
                     del self._held[key]
             else:
-                due = asyncio.get_running_loop().time() + _retry_delay(msg.metadata.num_delivered)
-                self._held[key] = (msg.metadata.sequence.stream, due)
+                self._held[key] = (msg.metadata.sequence.stream, asyncio.get_running_loop().time() + retry_in)
 
     def _wait_behind(self, key: str, msg: Msg) -> float | None:
         """How long `msg` must wait for an earlier message of its case that is being retried; None:
@@ -136,7 +160,8 @@ class CaseOrderedConsumer:
             return None
         return max(due - now, 0.0) + HOLD_MARGIN_S
 
-    async def _handle_one(self, msg: Msg) -> bool:
+    async def _handle_one(self, msg: Msg) -> float | None:
+        """Handle one message: None when it is done with, else the seconds until it comes back."""
         started = time.perf_counter()
         attempt = msg.metadata.num_delivered
         structlog.contextvars.clear_contextvars()
@@ -149,8 +174,9 @@ class CaseOrderedConsumer:
             self._observe(self._durable, msg, "waiting", time.perf_counter() - started)
             log.info("waiting, will retry", outcome="waiting", attempt=attempt, reason=str(waiting),
                      duration_ms=round((time.perf_counter() - started) * 1000, 2))
-            await msg.nak(delay=_retry_delay(attempt))
-            return False
+            delay = waiting.delay_s if waiting.delay_s is not None else _retry_delay(attempt)
+            await msg.nak(delay=delay)
+            return delay
         except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             if attempt >= self._max_deliver:
@@ -159,13 +185,15 @@ class CaseOrderedConsumer:
                           duration_ms=duration_ms, exc_info=exc)
                 await self._on_exhausted(msg, exc)
                 await msg.term()
-                return True
+                return None
             self._observe(self._durable, msg, "failed-will-retry", time.perf_counter() - started)
             log.warning("handler failed, will retry", outcome="failed-will-retry", attempt=attempt,
                         duration_ms=duration_ms, error=repr(exc))
             await msg.nak(delay=_retry_delay(attempt))
-            return False
-        await msg.ack_sync()
+            return _retry_delay(attempt)
+        # Not ack_sync: a lost ack only redelivers the message, which the handlers recognise
+        # (deterministic ids, the version check); waiting for the server's answer cost a round trip each.
+        await msg.ack()
         self._observe(self._durable, msg, outcome, time.perf_counter() - started)
         log.info("handled", outcome=outcome, duration_ms=round((time.perf_counter() - started) * 1000, 2))
-        return True
+        return None

@@ -8,6 +8,7 @@ application (lifecycle, signals, connection), so `python -m services.<name>` run
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -42,6 +43,7 @@ log = structlog.get_logger()
 MAX_DECIDE_ATTEMPTS = 20
 READ_MODEL_ATTEMPTS = 3  # decisions on the projection's state before falling back to reading the store
 OWN_APPEND_WAIT_S = 5.0
+REDELIVERY_MARGIN_S = 1.0
 Decision = list[CloudEvent] | Rejection
 
 
@@ -101,6 +103,7 @@ class ServiceRuntime:
         self.metrics = ServiceMetrics(self.name)
         self.metrics.watch_read_model(self)
         self.endpoints: ServiceEndpoints | None = None
+        self._started_at = time.monotonic()
 
     # --- wiring -----------------------------------------------------------------------------
 
@@ -144,6 +147,7 @@ class ServiceRuntime:
             )
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
+        self._started_at = time.monotonic()
         log.info("service started", service=self.name, consumers=[s.durable for s in self.subscriptions()])
 
     async def stop(self) -> None:
@@ -176,6 +180,9 @@ class ServiceRuntime:
         if isinstance(outcome, Rejection):
             if outcome.awaits_other_service and msg.metadata.num_delivered < self.settings.max_deliver:
                 raise RetryLater(outcome.reason)
+            window = self.redelivery_window_s()
+            if outcome.awaits_earlier_report and window > 0 and msg.metadata.num_delivered < self.settings.max_deliver:
+                raise RetryLater(f"{outcome.reason} (a report held before a restart may still come back)", delay_s=window)
             return await self.reject(msg, outcome)
         return "stored" if outcome else "duplicate"
 
@@ -187,7 +194,7 @@ class ServiceRuntime:
             await KEYRING.load(self.nc, [missing.case_id])
             event = decode(msg.data)
         structlog.contextvars.bind_contextvars(event_id=event.id, causation_id=event.causationid, case_id=event.subject)
-        await self.projection.caught_up()  # at least up to this event, and whatever was stored before it is handled
+        await self.projection.caught_up()  # this event and everything stored before it is handled
         outcome = await self.decide_and_append(event.subject, lambda case: self.rules.react(case, event, self.directory))
         return "reacted" if outcome else "nothing-to-do"
 
@@ -207,6 +214,12 @@ class ServiceRuntime:
         return f"day-{day.isoformat()}: {decided} cases"
 
     # --- shared mechanics -------------------------------------------------------------------
+
+    def redelivery_window_s(self) -> float:
+        """Seconds during which messages an earlier process of this service held when it died may
+        still come back (0: none can): JetStream redelivers them within ack_wait of their
+        delivery, so at the latest ack_wait after this process started, plus a margin."""
+        return max(0.0, self._started_at + self.settings.ack_wait_s + REDELIVERY_MARGIN_S - time.monotonic())
 
     async def before_append(self, events: list[CloudEvent]) -> None:
         """The side effect of a decision (a delivery), run before it is recorded: a crash in
