@@ -12,27 +12,13 @@ import nats.js.errors
 import pytest
 
 from services.runtime.eventstore import read_stream
+from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
 from tests.support.partner import envelope, eventually, new_case_id, publish, publish_raw, rejection_of
-from tests.support.system import RunningSystem
 
 pytestmark = pytest.mark.integration
 
 PERMIT = {"date_of_birth": "2010-05-17", "municipality": "GM0855", "permit_date": "2026-01-10"}
 INBOX_CONSUMERS = ("inbox-triage", "intake-inbox", "guardianship-inbox", "housing-inbox", "notify-inbox")
-
-
-@pytest.fixture(scope="module")
-async def system(broker_url):
-    running = await RunningSystem(broker_url, ack_wait_s=2.0).start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def nc(broker_url):
-    client = await nats.connect(broker_url)
-    yield client
-    await client.close()
 
 
 def compact(message: dict) -> bytes:

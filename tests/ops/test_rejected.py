@@ -6,32 +6,17 @@ import os
 import subprocess
 import sys
 
-import nats
 import pytest
 
 from ops.rejected import CannotResubmit, list_rejections, resubmit
 from services.runtime.eventstore import decode, read_stream
 from tests.support.brokers import REPO
+from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
 from tests.support.partner import envelope, eventually, new_case_id, publish, publish_raw, rejection_of
-from tests.support.system import RunningSystem
 
 pytestmark = pytest.mark.integration
 
 PERMIT = {"date_of_birth": "2010-05-17", "municipality": "GM0855", "permit_date": "2026-01-10"}
-
-
-@pytest.fixture(scope="module")
-async def system(broker_url):
-    running = await RunningSystem(broker_url, ack_wait_s=2.0).start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def nc(broker_url):
-    client = await nats.connect(broker_url)
-    yield client
-    await client.close()
 
 
 async def stored(nc, case_id: str, event_type: str) -> list[dict]:
