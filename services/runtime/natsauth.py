@@ -56,6 +56,7 @@ from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EVENTS_STREAM
 from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES
 from services.runtime.provision import CLOCK_STREAM, consumers, stream_configs
+from services.runtime.settings import Settings
 
 SYSTEM_ACCOUNT = "warme-overdracht"
 SERVICES = ("intake", "guardianship", "housing", "notify")
@@ -449,12 +450,13 @@ def load_credentials(credentials_file: Path) -> dict[str, str]:
 
 
 def client_options(user: str, credentials_file: Path | None) -> dict[str, str]:
-    """How an operator tool or example logs in as `user`: NATS_USER/NATS_PASSWORD from the
-    environment when set, else the dev credentials file when it exists, else no authentication
-    (a server without it, such as the test suite's)."""
+    """How an operator tool or example logs in as `user`: NATS_USER with NATS_PASSWORD or
+    NATS_PASSWORD_FILE from the environment when set (read as the services read them), else the
+    dev credentials file when it exists, else no authentication (a server without it, such as
+    the test suite's)."""
     if os.environ.get("NATS_USER"):
-        name = os.environ["NATS_USER"]
-        return {"user": name, "password": os.environ.get("NATS_PASSWORD", ""), "inbox_prefix": inbox_prefix(name)}
+        login = Settings().nats_login()
+        return {"user": login["user"], "password": login.get("password", ""), "inbox_prefix": inbox_prefix(login["user"])}
     if credentials_file is not None and Path(credentials_file).exists():
         return {"user": user, "password": load_credentials(credentials_file)[user], "inbox_prefix": inbox_prefix(user)}
     return {}

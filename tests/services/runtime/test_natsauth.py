@@ -175,6 +175,12 @@ def test_tools_log_in_from_the_environment_first_then_from_the_dev_credentials(t
     assert natsauth.client_options("ops", auth.credentials_file) == {
         "user": "someone", "password": "secret", "inbox_prefix": "_INBOX_someone"
     }
+    monkeypatch.delenv("NATS_PASSWORD")
+    monkeypatch.setenv("NATS_USER", "ops")
+    monkeypatch.setenv("NATS_PASSWORD_FILE", str(auth.passwords_dir / "ops"))  # as in a container
+    assert natsauth.client_options("ops", None) == {
+        "user": "ops", "password": auth.passwords["ops"], "inbox_prefix": "_INBOX_ops"
+    }
 
 
 def test_a_service_logs_in_as_the_user_the_environment_names(monkeypatch) -> None:
