@@ -2,7 +2,8 @@
 that can be SIGKILLed and restarted, a partner that publishes at least once (retrying until
 JetStream acknowledges), a load of whole cases, and the checks that nothing was lost or doubled.
 
-Every process started here is stopped by the caller's `finally`; nothing is left behind.
+Every process started here is stopped by the caller's `finally` (or by `under_load` on leaving it);
+nothing is left behind.
 """
 
 import asyncio
@@ -14,10 +15,12 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
@@ -29,6 +32,7 @@ from services.runtime.provision import consumers
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "guardianship", "housing", "notify")
+T = TypeVar("T")
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -119,6 +123,24 @@ async def connect(url: str) -> NATS:
     return await nats.connect(
         url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.2, connect_timeout=2, allow_reconnect=True
     )
+
+
+async def wait_until(url: str, ready: Callable[[NATS], Awaitable[bool]], what: str, timeout_s: float, every_s: float) -> None:
+    """With a client of its own, ask `ready` every `every_s` until it answers true (an exception
+    counts as not yet); fail with `what` after `timeout_s`."""
+    nc = await connect(url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if await ready(nc):
+                    return
+            except Exception:  # noqa: BLE001 - not there yet
+                pass
+            assert time.monotonic() < deadline, what
+            await asyncio.sleep(every_s)
+    finally:
+        await nc.close()
 
 
 # --- the partners ------------------------------------------------------------------------------
@@ -229,6 +251,10 @@ class Load:
         await asyncio.gather(*(worker() for _ in range(self.publishers)))
         self.reports_done = True
 
+    def run(self, reader: NATS, timeout_s: float = 150) -> asyncio.Future:
+        """Publish every report and accept the tasks (`reader` within `timeout_s`), both at once."""
+        return asyncio.gather(self.publish_reports(), self.accept_tasks(reader, timeout_s=timeout_s))
+
     async def accept_tasks(self, reader: NATS, timeout_s: float) -> None:
         """Poll the task stream; accept every new transition-meeting task of our cases, once."""
         ours = {case.case_id: case for case in self.cases}
@@ -251,6 +277,55 @@ class Load:
                                           {"task_id": task["data"]["task_id"]}, f"{case.case_id}-accept")
                 self.accepted.add(case.case_id)
             await asyncio.sleep(0.3)
+
+
+@dataclass
+class Trial:
+    """The four services as processes, a checker's client, the cases and their load, and what runs
+    beside the test (chaos, the load); see `under_load`."""
+
+    procs: ServiceProcesses
+    nc: NATS
+    cases: list[Case]
+    load: Load
+    beside: list[asyncio.Future] = field(default_factory=list)
+
+    def meanwhile(self, work: Awaitable) -> asyncio.Future:
+        """Run `work` beside the test; cancelled when the trial ends."""
+        future = asyncio.ensure_future(work)
+        self.beside.append(future)
+        return future
+
+    async def survive(self, chaos: Awaitable[T], chaos_within_s: float) -> T:
+        """Run the load (at most 180 s) with `chaos` beside it, wait for the chaos to end (at most
+        `chaos_within_s`) and until everything settled (at most 90 s); what the chaos returned."""
+        beside = self.meanwhile(chaos)
+        await asyncio.wait_for(self.load.run(self.nc), 180)
+        result = await asyncio.wait_for(beside, chaos_within_s)
+        await settle(self.nc, self.cases, timeout_s=90)
+        return result
+
+
+@asynccontextmanager
+async def under_load(url: str, log_dir: Path, cases: int, started_within_s: float = 30.0, **env: str) -> AsyncIterator[Trial]:
+    """Start the four services against `url` (extra `env`), wait until they run, connect a checker
+    and make `cases` cases with their load; at the end cancel what runs beside, close the client and
+    stop the services (the NATS server is the caller's)."""
+    procs = ServiceProcesses(url, log_dir, **env)
+    nc = None
+    beside: list[asyncio.Future] = []
+    try:
+        procs.start()
+        await procs.wait_started(timeout_s=started_within_s)
+        nc = await connect(url)
+        made = make_cases(cases)
+        yield Trial(procs, nc, made, Load(Partner(nc), made), beside)
+    finally:
+        for future in beside:
+            future.cancel()
+        if nc is not None:
+            await nc.close()
+        procs.stop()
 
 
 # --- the checks ---------------------------------------------------------------------------------
@@ -378,3 +453,11 @@ async def examine(nc: NATS, cases: Iterable[Case]) -> Findings:
     inbox_ids = Counter(json.loads(body)["id"] for body in await read_everything(nc, "AMV_INBOX", "amv.inbox.>"))
     found.inbox_duplicates = sum(n - 1 for n in inbox_ids.values())
     return found
+
+
+async def assert_nothing_lost_or_doubled(nc: NATS, cases: list[Case]) -> None:
+    """`examine` finds no problem, and every case has its 9 events and 2 tasks."""
+    found = await examine(nc, cases)
+    assert found.problems == [], found.problems
+    assert found.events == 9 * len(cases), f"{found.events} events for {len(cases)} cases"
+    assert found.tasks == 2 * len(cases), f"{found.tasks} tasks for {len(cases)} cases"

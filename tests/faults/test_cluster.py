@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.runtime.natsserver import EmbeddedNats, free_port
-from tests.faults.harness import Load, Partner, ServiceProcesses, connect, examine, make_cases, settle
+from tests.faults.harness import assert_nothing_lost_or_doubled, settle, under_load, wait_until
 
 pytestmark = pytest.mark.integration
 CASES = 200  # x 5 reports = 1,000 partner events, every stream replicated three times
@@ -44,18 +44,11 @@ class Node:
 
 
 async def jetstream_ready(url: str, timeout_s: float = 60.0) -> None:
-    nc = await connect(url)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                await nc.jetstream().account_info()
-                return
-            except Exception:  # noqa: BLE001 - no meta leader yet
-                assert time.monotonic() < deadline, "the cluster elected no JetStream leader"
-                await asyncio.sleep(0.25)
-    finally:
-        await nc.close()
+    async def answers(nc) -> bool:
+        await nc.jetstream().account_info()  # raises while there is no meta leader
+        return True
+
+    await wait_until(url, answers, "the cluster elected no JetStream leader", timeout_s, every_s=0.25)
 
 
 async def stored_events(nc) -> int:
@@ -70,55 +63,42 @@ async def test_a_node_killed_mid_load_catches_up_and_nothing_is_missing(tmp_path
     cluster_ports = {f"n{i}": free_port() for i in (1, 2, 3)}
     nodes = {name: Node(name, tmp_path, cluster_ports) for name in cluster_ports}
     url = ",".join(node.server.url for node in nodes.values())
-    procs = ServiceProcesses(url, tmp_path / "logs", WO_STREAM_REPLICAS="3")
-    nc = work = None
     try:
         await asyncio.gather(*(asyncio.to_thread(node.server.start) for node in nodes.values()))
         await jetstream_ready(url)
-        procs.start()
-        await procs.wait_started(timeout_s=90)
-        nc = await connect(url)
-        info = await nc.jetstream().stream_info("AMV_EVENTS")
-        assert info.config.num_replicas == 3 and len(info.cluster.replicas or []) == 2
-        cases = make_cases(CASES)
-        load = Load(Partner(nc), cases)
-        work = asyncio.gather(load.publish_reports(), load.accept_tasks(nc, timeout_s=150))
+        async with under_load(url, tmp_path / "logs", CASES, started_within_s=90, WO_STREAM_REPLICAS="3") as trial:
+            nc, cases = trial.nc, trial.cases
+            info = await nc.jetstream().stream_info("AMV_EVENTS")
+            assert info.config.num_replicas == 3 and len(info.cluster.replicas or []) == 2
+            work = trial.meanwhile(trial.load.run(nc))
 
-        # mid-load: kill the node that leads the event store, keep going on two
-        while await stored_events(nc) < 200:
-            await asyncio.sleep(0.1)
-        info = await nc.jetstream().stream_info("AMV_EVENTS")
-        victim, before_kill = nodes[info.cluster.leader], info.state.messages
-        victim.server.kill()
-        before = await stored_events(nc) or before_kill
-        deadline = time.monotonic() + 20
-        while (during := await stored_events(nc)) < before + 200 and time.monotonic() < deadline:
-            await asyncio.sleep(0.25)
-        assert during > before, "nothing was appended while one node was down"
-        await asyncio.to_thread(victim.server.start)
+            # mid-load: kill the node that leads the event store, keep going on two
+            while await stored_events(nc) < 200:
+                await asyncio.sleep(0.1)
+            info = await nc.jetstream().stream_info("AMV_EVENTS")
+            victim, before_kill = nodes[info.cluster.leader], info.state.messages
+            victim.server.kill()
+            before = await stored_events(nc) or before_kill
+            deadline = time.monotonic() + 20
+            while (during := await stored_events(nc)) < before + 200 and time.monotonic() < deadline:
+                await asyncio.sleep(0.25)
+            assert during > before, "nothing was appended while one node was down"
+            await asyncio.to_thread(victim.server.start)
 
-        await asyncio.wait_for(work, 180)
-        await settle(nc, cases, timeout_s=90)
-        found = await examine(nc, cases)
-        assert found.problems == []
-        assert found.events == 9 * len(cases)
-        assert found.tasks == 2 * len(cases)
+            await asyncio.wait_for(work, 180)
+            await settle(nc, cases, timeout_s=90)
+            await assert_nothing_lost_or_doubled(nc, cases)
 
-        # every node holds every message of every stream, the restarted one included
-        expected = {s: (await nc.jetstream().stream_info(s)).state.messages for s in STREAMS}
-        deadline = time.monotonic() + 60
-        while True:
-            counts = {name: node.stream_counts() for name, node in nodes.items()}
-            if all({s: c.get(s) for s in STREAMS} == expected for c in counts.values()):
-                break
-            assert time.monotonic() < deadline, f"nodes differ from {expected}: {counts}"
-            await asyncio.sleep(0.5)
-        assert (expected["AMV_EVENTS"], expected["AMV_TASKS"], expected["AMV_REJECTED"]) == (9 * len(cases), 2 * len(cases), 0)
+            # every node holds every message of every stream, the restarted one included
+            expected = {s: (await nc.jetstream().stream_info(s)).state.messages for s in STREAMS}
+            deadline = time.monotonic() + 60
+            while True:
+                counts = {name: node.stream_counts() for name, node in nodes.items()}
+                if all({s: c.get(s) for s in STREAMS} == expected for c in counts.values()):
+                    break
+                assert time.monotonic() < deadline, f"nodes differ from {expected}: {counts}"
+                await asyncio.sleep(0.5)
+            assert (expected["AMV_EVENTS"], expected["AMV_TASKS"], expected["AMV_REJECTED"]) == (9 * len(cases), 2 * len(cases), 0)
     finally:
-        if work is not None:
-            work.cancel()
-        if nc is not None:
-            await nc.close()
-        procs.stop()
         for node in nodes.values():
             node.server.stop()

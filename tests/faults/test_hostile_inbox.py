@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
 from services.runtime.natsserver import EmbeddedNats
-from tests.faults.harness import SERVICES, ServiceProcesses, connect, consumer_report, idle
+from tests.faults.harness import SERVICES, ServiceProcesses, connect, consumer_report, idle, wait_until
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 150
@@ -221,22 +221,13 @@ def test_hostile_inbox_messages_are_each_rejected_once_and_nothing_crashes(tmp_p
 
 async def wait_for_consumers(url: str, timeout_s: float = 60.0) -> None:
     """Until every service has bound its consumers (they are idle and each is pulling)."""
-    nc = await connect(url)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                infos = [await nc.jetstream().consumer_info(s, d) for s, d in (
-                    ("AMV_INBOX", "inbox-triage"), ("AMV_INBOX", "intake-inbox"), ("AMV_INBOX", "guardianship-inbox"),
-                    ("AMV_INBOX", "housing-inbox"), ("AMV_INBOX", "notify-inbox"))]
-                if all(info.num_waiting for info in infos):
-                    return
-            except Exception:  # noqa: BLE001 - not provisioned yet
-                pass
-            assert time.monotonic() < deadline, "the services did not start"
-            await asyncio.sleep(0.2)
-    finally:
-        await nc.close()
+    async def pulling(nc) -> bool:  # raises while they are not provisioned yet
+        infos = [await nc.jetstream().consumer_info(s, d) for s, d in (
+            ("AMV_INBOX", "inbox-triage"), ("AMV_INBOX", "intake-inbox"), ("AMV_INBOX", "guardianship-inbox"),
+            ("AMV_INBOX", "housing-inbox"), ("AMV_INBOX", "notify-inbox"))]
+        return all(info.num_waiting for info in infos)
+
+    await wait_until(url, pulling, "the services did not start", timeout_s, every_s=0.2)
 
 
 async def the_system_still_works(fuzzer: Fuzzer, procs: ServiceProcesses) -> None:

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from services.runtime.natsserver import EmbeddedNats, free_port
-from tests.faults.harness import Load, Partner, ServiceProcesses, connect, examine, make_cases, settle
+from tests.faults.harness import Load, assert_nothing_lost_or_doubled, under_load
 
 pytestmark = pytest.mark.integration
 CASES = 300  # x 5 reports = 1,500 partner events
@@ -29,30 +29,13 @@ async def crash_server(server: EmbeddedNats, load: Load, rng: random.Random, cra
 async def test_killing_the_nats_server_mid_load_loses_and_doubles_nothing(tmp_path) -> None:
     rng = random.Random()
     server = EmbeddedNats(tmp_path / "store", port=free_port()).start()
-    procs = ServiceProcesses(server.url, tmp_path / "logs")
-    nc = chaos = None
     crashes: list[float] = []
     try:
-        procs.start()
-        await procs.wait_started()
-        nc = await connect(server.url)
-        cases = make_cases(CASES)
-        load = Load(Partner(nc), cases)
-        chaos = asyncio.create_task(crash_server(server, load, rng, crashes))
-        await asyncio.wait_for(asyncio.gather(load.publish_reports(), load.accept_tasks(nc, timeout_s=150)), 180)
-        await asyncio.wait_for(chaos, 30)
-        await settle(nc, cases, timeout_s=90)
+        async with under_load(server.url, tmp_path / "logs", CASES) as trial:
+            await trial.survive(crash_server(server, trial.load, rng, crashes), chaos_within_s=30)
 
-        assert len(crashes) == CRASHES
-        assert procs.dead() == [], {name: procs.tail(name) for name in procs.dead()}
-        found = await examine(nc, cases)
-        assert found.problems == []
-        assert found.events == 9 * len(cases)
-        assert found.tasks == 2 * len(cases)
+            assert len(crashes) == CRASHES
+            assert trial.procs.dead() == [], {name: trial.procs.tail(name) for name in trial.procs.dead()}
+            await assert_nothing_lost_or_doubled(trial.nc, trial.cases)
     finally:
-        if chaos is not None:
-            chaos.cancel()
-        if nc is not None:
-            await nc.close()
-        procs.stop()
         server.stop()

@@ -7,7 +7,7 @@ import pytest
 
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.provision import consumers
-from tests.faults.harness import SERVICES, Load, Partner, ServiceProcesses, connect, examine, make_cases, settle
+from tests.faults.harness import SERVICES, Load, ServiceProcesses, assert_nothing_lost_or_doubled, under_load
 
 pytestmark = pytest.mark.integration
 CASES = 400  # x 5 reports (permit, guardian, school, filing, acceptance) = 2,000 partner events
@@ -44,30 +44,14 @@ async def crash_in_turn(procs: ServiceProcesses, load: Load, nc) -> dict[str, in
 
 async def test_killing_each_service_mid_load_loses_and_doubles_nothing(tmp_path) -> None:
     server = EmbeddedNats(tmp_path / "store").start()
-    procs = ServiceProcesses(server.url, tmp_path / "logs")
-    nc = chaos = None
     try:
-        procs.start()
-        await procs.wait_started()
-        nc = await connect(server.url)
-        cases = make_cases(CASES)
-        load = Load(Partner(nc), cases)
-        chaos = asyncio.create_task(crash_in_turn(procs, load, nc))
-        await asyncio.wait_for(asyncio.gather(load.publish_reports(), load.accept_tasks(nc, timeout_s=150)), 180)
-        in_flight = await asyncio.wait_for(chaos, 90)
-        await settle(nc, cases, timeout_s=90)
+        async with under_load(server.url, tmp_path / "logs", CASES) as trial:
+            procs = trial.procs
+            in_flight = await trial.survive(crash_in_turn(procs, trial.load, trial.nc), chaos_within_s=90)
 
-        assert all(procs.kills[name] == 1 for name in SERVICES), procs.kills
-        assert all(in_flight.values()), in_flight  # each was killed with work in hand
-        assert procs.dead() == []
-        found = await examine(nc, cases)
-        assert found.problems == []
-        assert found.events == 9 * len(cases)
-        assert found.tasks == 2 * len(cases)
+            assert all(procs.kills[name] == 1 for name in SERVICES), procs.kills
+            assert all(in_flight.values()), in_flight  # each was killed with work in hand
+            assert procs.dead() == []
+            await assert_nothing_lost_or_doubled(trial.nc, trial.cases)
     finally:
-        if chaos is not None:
-            chaos.cancel()
-        if nc is not None:
-            await nc.close()
-        procs.stop()
         server.stop()
