@@ -70,8 +70,8 @@ def machine() -> dict:
                   if line.startswith("model name")), platform.processor())
     server = subprocess.run([binary(), "--version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                           cwd=HERE).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.json"],
+                           capture_output=True, text=True, cwd=HERE.parent).stdout.strip()  # the previous results are no change
     return {
         "cpu_model": model,
         "cores": os.cpu_count(),
