@@ -51,6 +51,7 @@ from services.notify.webhooks import (
     retry_delay_s,
 )
 from services.runtime import provision
+from services.runtime.consumer import Puller
 from services.runtime.directory import Directory
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.settings import Settings
@@ -121,10 +122,11 @@ class WebhookDelivery:
 
     async def _consume(self, stream: str, durable: str) -> None:
         subscription = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+        puller = Puller(subscription, self.settings.fetch_batch)
         try:
             while not self._stopping.is_set():
                 try:
-                    messages = await subscription.fetch(self.settings.fetch_batch, timeout=1.0)
+                    messages = await puller.next_batch()
                 except TimeoutError:
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. reconnecting: try again, never stop delivering

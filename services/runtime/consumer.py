@@ -51,6 +51,33 @@ HOLD_MARGIN_S = 0.25  # a message waiting behind its case's retried one comes ba
 HOLD_GRACE_S = 10.0  # if the retried message has not come back this long after it was due, stop waiting
 
 
+class Puller:
+    """The messages waiting on a pull subscription, up to a batch, without keeping a message
+    waiting for more.
+
+    nats-py's `fetch(n)` returns at once what is there, but when nothing is, it keeps its pull
+    open until `n` have arrived or the timeout passed: the first message after a quiet moment
+    would wait up to a second. So when the last pull found nothing, this waits for one message
+    only (returned the moment it arrives), and pulls a batch once there is traffic.
+    `next_batch` raises TimeoutError when nothing came."""
+
+    def __init__(self, subscription: JetStreamContext.PullSubscription, batch: int) -> None:
+        self._subscription = subscription
+        self._batch = batch
+        self._busy = False  # the last pull found messages: pull a whole batch next
+
+    async def next_batch(self) -> list[Msg]:
+        if self._busy:
+            try:
+                return await self._subscription.fetch(self._batch, timeout=BUSY_PULL_WAIT_S)
+            except TimeoutError:
+                self._busy = False
+                raise
+        messages = await self._subscription.fetch(1, timeout=IDLE_PULL_WAIT_S)
+        self._busy = True
+        return messages
+
+
 class CaseOrderedConsumer:
     def __init__(
         self,
@@ -73,7 +100,6 @@ class CaseOrderedConsumer:
         self._max_deliver = max_deliver
         self._batch = batch
         self._stopping = asyncio.Event()
-        self._busy = False  # the last pull found messages: pull a whole batch next
         # case key -> (stream sequence of its message waiting for a retry, when that retry is due)
         self._held: dict[str, tuple[int, float]] = {}
         self._observe = observe or (lambda durable, msg, outcome, seconds: None)
@@ -83,11 +109,12 @@ class CaseOrderedConsumer:
 
     async def run(self) -> None:
         subscription = await self._js.pull_subscribe_bind(durable=self._durable, stream=self._stream)
+        puller = Puller(subscription, self._batch)
         log.info("consumer started", consumer=self._durable, stream=self._stream)
         try:
             while not self._stopping.is_set():
                 try:
-                    messages = await self._next_batch(subscription)
+                    messages = await puller.next_batch()
                 except TimeoutError:
                     continue
                 except Exception as exc:  # noqa: BLE001 - connection lost or server busy: pull again
@@ -107,23 +134,6 @@ class CaseOrderedConsumer:
                                 consumer=self._durable, error=repr(failure))
         finally:
             await subscription.unsubscribe()
-
-    async def _next_batch(self, subscription) -> list[Msg]:
-        """The messages waiting, up to a batch, without keeping a message waiting for more.
-
-        nats-py's `fetch(n)` returns at once what is there, but when nothing is, it keeps its
-        pull open until `n` have arrived or the timeout passed: the first report after a quiet
-        moment would wait up to a second. So when the last pull found nothing, this waits for one
-        message only (returned the moment it arrives), and pulls a batch once there is traffic."""
-        if self._busy:
-            try:
-                return await subscription.fetch(self._batch, timeout=BUSY_PULL_WAIT_S)
-            except TimeoutError:
-                self._busy = False
-                raise
-        messages = await subscription.fetch(1, timeout=IDLE_PULL_WAIT_S)
-        self._busy = True
-        return messages
 
     def _safe_key(self, msg: Msg) -> str:
         """The message's ordering key; a message whose key cannot be read (hostile input) stands alone."""
