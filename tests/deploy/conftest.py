@@ -1,5 +1,5 @@
 """The compose end-to-end test (test_compose_e2e.py) runs last, and its images are built while the
-rest of the suite runs (tests/deploy/images.py). WO_COMPOSE_E2E=0 leaves it out on purpose.
+rest of the suite runs (tests/deploy/images.py).
 
 The hooks below sit in this directory's conftest, but pytest calls them with the whole session's
 items: they reorder and look at the compose test only.
@@ -7,7 +7,7 @@ items: they reorder and look at the compose test only.
 
 import pytest
 
-from tests.deploy.images import E2E_TIMES, IMAGE_BUILD, ImageBuild, compose_e2e_wanted
+from tests.deploy.images import E2E_TIMES, IMAGE_BUILD, ImageBuild
 
 E2E_FILE = "test_compose_e2e.py"
 
@@ -26,7 +26,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Start `make images` once the selection is final, if it holds the compose test."""
     if session.config.option.collectonly:
         return
-    if compose_e2e_wanted() and any(_is_e2e(item) for item in session.items):
+    if any(_is_e2e(item) for item in session.items):
         session.config.stash[IMAGE_BUILD] = ImageBuild()
         session.config.stash[E2E_TIMES] = {}
 

@@ -81,7 +81,3 @@ class ImageBuild:
 IMAGE_BUILD = pytest.StashKey[ImageBuild]()  # the session's build, when the compose test is selected
 E2E_TIMES = pytest.StashKey[dict[str, float]]()  # measured durations, for the terminal summary
 
-
-def compose_e2e_wanted() -> bool:
-    """WO_COMPOSE_E2E=0 leaves the compose end-to-end test out on purpose (README, "Tests")."""
-    return os.environ.get("WO_COMPOSE_E2E", "1") != "0"

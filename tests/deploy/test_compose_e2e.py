@@ -11,8 +11,7 @@ itself, and every expected task must be stored exactly once and reach the munici
 CloudEvent id each. The container healthcheck must pass in every service under authentication.
 Everything is torn down (`down --volumes`), also on failure.
 
-A Docker engine is required: without one the test fails saying so, unless WO_COMPOSE_E2E=0
-leaves it out on purpose.
+A Docker engine is required (our machines and CI have one): without it the test fails saying so.
 """
 
 import asyncio
@@ -36,7 +35,8 @@ import pytest
 from ops.quiesce import wait_until_idle
 from services.runtime.eventstore import read_stream
 from services.runtime.natsserver import free_port
-from tests.deploy.images import E2E_TIMES, IMAGE_BUILD, REPO, ImageBuild, compose_e2e_wanted
+from services.runtime.supervisor import SERVICES
+from tests.deploy.images import E2E_TIMES, IMAGE_BUILD, REPO, ImageBuild
 from tests.support.partner import eventually, new_case_id, publish
 
 COMPOSE_FILE = "deploy/docker-compose.yml"
@@ -46,7 +46,6 @@ IMAGES = {  # as `make images` tags them (Makefile, "Containers")
     "PYTHON_IMAGE": "warme-overdracht/python-base:local",
     "SERVICE_IMAGE": "warme-overdracht/service:local",
 }
-SERVICES = ("intake", "guardianship", "housing", "notify")
 KILLED = "notify"  # it delivers the tasks: while it is down none can arrive
 CREDENTIALS = "/var/lib/warme-overdracht/nats-auth/credentials.json"  # in the volume nats-auth
 MUNICIPALITY = "gm0855"  # Tilburg, GM0855 in deploy/organisations.yaml
@@ -64,25 +63,21 @@ READY_TIMEOUT_S = 90.0
 TASK_TIMEOUT_S = 45.0
 
 
-def leave_out_or_fail(why: str) -> None:
-    pytest.fail(
-        f"{why}\nThe compose end-to-end test needs a Docker engine with docker-compose. "
-        "Set WO_COMPOSE_E2E=0 to leave it out on purpose.",
-        pytrace=False,
-    )
+def fail_without_engine(why: str) -> None:
+    pytest.fail(f"{why}\nThe compose end-to-end test needs a Docker engine with docker-compose.", pytrace=False)
 
 
 def engine_answers_or_fail() -> None:
     for tool in ("docker", "docker-compose"):
         if shutil.which(tool) is None:
-            leave_out_or_fail(f"`{tool}` is not installed.")
+            fail_without_engine(f"`{tool}` is not installed.")
     try:
         info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
                               capture_output=True, text=True, timeout=30)
     except subprocess.TimeoutExpired:
-        leave_out_or_fail("The Docker engine did not answer `docker info` within 30 s.")
+        fail_without_engine("The Docker engine did not answer `docker info` within 30 s.")
     if info.returncode != 0 or not info.stdout.strip():
-        leave_out_or_fail(f"The Docker engine does not answer: {(info.stderr or info.stdout).strip()}")
+        fail_without_engine(f"The Docker engine does not answer: {(info.stderr or info.stdout).strip()}")
 
 
 class Stack:
@@ -147,8 +142,6 @@ def run(command: list[str], timeout_s: float, env: dict[str, str] | None = None)
 
 @pytest.fixture(scope="module")
 def stack(request):
-    if not compose_e2e_wanted():
-        pytest.skip("WO_COMPOSE_E2E=0: the compose end-to-end test is left out on purpose")
     engine_answers_or_fail()
     times = request.config.stash.get(E2E_TIMES, {})
     build = request.config.stash.get(IMAGE_BUILD, None)
