@@ -19,13 +19,10 @@ from nats.aio.client import Client as NATS
 
 from bench.nats_io import raw_ordered_read
 from bench.system import rss_mb
-from services.guardianship import state as guardianship_state
-from services.housing import state as housing_state
-from services.intake import state as intake_state
-from services.notify import state as notify_state
+from bench.workload import SERVICES
 from services.runtime.projection import Projection
 
-STATES = {"intake": intake_state, "guardianship": guardianship_state, "housing": housing_state, "notify": notify_state}
+STATES = {name: state for name, (state, _) in SERVICES.items()}
 
 
 async def replay_pass(nc: NATS, state) -> dict:

@@ -133,7 +133,10 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         services.start()
         await services.wait_started()
         await asyncio.sleep(3)
-        idle = {**services.rss(), "nats-server": rss_mb(server.process.pid)}
+        def footprint() -> dict[str, float]:
+            return {**services.rss(), "nats-server": rss_mb(server.process.pid)}
+
+        idle = footprint()
         log(f"idle RSS: {sum(idle.values()):.0f} MB {idle}")
 
         watch = TaskWatch()
@@ -141,7 +144,7 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         log(f"end to end: {filings} ApplicationFiled -> {2 * filings} TaskOpened")
         pids = {**{name: proc.pid for name, proc in services.procs.items()}, "nats-server": server.process.pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        with RssSampler(lambda: {**services.rss(), "nats-server": rss_mb(server.process.pid)}) as under_load:
+        with RssSampler(footprint) as under_load:
             started = time.perf_counter()
             await publish_async_all(nc, (filing(case_id(i)) for i in range(filings)), window=1000)
             published = time.perf_counter()

@@ -3,13 +3,13 @@
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-SERVICES = ("intake", "guardianship", "housing", "notify")
+from services.runtime.supervisor import SERVICES, stop_processes
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -52,15 +52,7 @@ class Services:
         return {name: rss_mb(proc.pid) for name, proc in self.procs.items() if proc.poll() is None}
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values())
 
 
 class RssSampler:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
-import nats.errors
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -52,6 +51,8 @@ from services.notify.webhooks import (
 )
 from services.runtime import provision
 from services.runtime.consumer import Puller
+from services.runtime.rejections import HEADER_ORIGINAL_SEQUENCE, HEADER_ORIGINAL_SUBJECT
+from services.runtime.rejections import HEADER_REASON as HEADER_ERROR_REASON
 from services.runtime.directory import Directory
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.settings import Settings
@@ -65,10 +66,7 @@ DELIVERED, FAILED, DEAD_LETTERED = "delivered", "failed", "dead-lettered"
 
 # Dead-letter headers (the task itself is the body, untouched). The first four are those every
 # dead letter of the system carries (see ServiceRuntime.dead_letter).
-HEADER_ORIGINAL_SUBJECT = "Wo-Original-Subject"
 HEADER_ORIGINAL_STREAM = "Wo-Original-Stream"
-HEADER_ORIGINAL_SEQUENCE = "Wo-Original-Sequence"
-HEADER_ERROR_REASON = "Wo-Error-Reason"
 HEADER_OWNER = "Wo-Owner"
 HEADER_DELIVERY = "Wo-Delivery-Id"
 HEADER_WEBHOOKS = "Wo-Webhooks"

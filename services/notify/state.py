@@ -28,7 +28,6 @@ from contracts.events import (
 
 # FHIR Task statuses a task can be in, in the order a task moves through them.
 OPEN_STATUSES = ("requested", "accepted", "in-progress")
-CLOSED_STATUSES = ("completed", "rejected", "cancelled")
 
 
 @dataclass

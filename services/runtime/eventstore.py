@@ -17,7 +17,7 @@ from nats.aio.client import Client as NATS
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
-from services.runtime.privacy import KEYRING, PERSONAL_FIELDS, cases_with_personal_events
+from services.runtime.privacy import KEYRING, PERSONAL_FIELDS, CaseKeyNotLoaded, cases_with_personal_events
 
 EVENTS_STREAM = "AMV_EVENTS"
 WRONG_LAST_SEQUENCE = 10071
@@ -58,6 +58,16 @@ def decode(body: bytes) -> CloudEvent:
     """The event of stored bytes; personal fields opened, None once the case is erased (privacy.py)."""
     event = CloudEvent.model_validate_json(body)
     return KEYRING.open_event(event) if event.type in PERSONAL_FIELDS else event
+
+
+async def decode_loading_key(nc: NATS, body: bytes) -> CloudEvent:
+    """`decode`, first loading the case's key when the event has personal fields and the key is
+    not loaded yet (one lookup, then cached)."""
+    try:
+        return decode(body)
+    except CaseKeyNotLoaded as missing:
+        await KEYRING.load(nc, [missing.case_id])
+        return decode(body)
 
 
 class EventStore:

@@ -55,7 +55,7 @@ from contracts.ids import organisation_kind
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EVENTS_STREAM
 from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES
-from services.runtime.provision import CLOCK_STREAM, consumers, stream_configs
+from services.runtime.provision import CLOCK_STREAM, WEBHOOKS_PREFIX, consumers, stream_configs
 from services.runtime.settings import Settings
 
 SYSTEM_ACCOUNT = "warme-overdracht"
@@ -65,7 +65,6 @@ CONFIG_FILE = "nats-auth.conf"
 CREDENTIALS_FILE = "credentials.json"
 PASSWORDS_DIR = "passwords"  # one file per user, holding only its password (NATS_PASSWORD_FILE)
 DEV_BCRYPT_ROUNDS = 11  # what `nats server passwd` uses
-WEBHOOKS_PREFIX = "amv.webhooks"  # notify records webhook delivery attempts there; ops re-queues dead letters
 
 
 def inbox_prefix(user: str) -> str:

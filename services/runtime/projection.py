@@ -21,8 +21,8 @@ from nats.js.api import DeliverPolicy
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
-from services.runtime.eventstore import EVENTS_STREAM, decode
-from services.runtime.privacy import KEYRING, CaseKeyNotLoaded
+from services.runtime.eventstore import EVENTS_STREAM, decode_loading_key
+from services.runtime.privacy import KEYRING
 
 log = structlog.get_logger()
 State = TypeVar("State")
@@ -116,11 +116,7 @@ class Projection(Generic[State]):
                 case_id = parsed[1]
                 if self._owner_prefix is not None and msg.subject.startswith(self._owner_prefix):
                     self.versions[case_id] = seq
-            try:
-                event = decode(msg.data)
-            except CaseKeyNotLoaded as missing:  # a case whose key was made after the start: one lookup, then cached
-                await KEYRING.load(self._nc, [missing.case_id])
-                event = decode(msg.data)
+            event = await decode_loading_key(self._nc, msg.data)  # a key made after the start: looked up once
             state = self.cases.get(event.subject)
             if state is None:
                 state = self._empty(event.subject)

@@ -30,10 +30,9 @@ from services.casefold import fold
 from services.runtime import provision
 from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.directory import Directory, load_directory
-from services.runtime.eventstore import EventStore, VersionConflict, decode
+from services.runtime.eventstore import EventStore, VersionConflict, decode_loading_key
 from services.runtime.logging import configure_logging
 from services.runtime.natsauth import inbox_prefix
-from services.runtime.privacy import KEYRING, CaseKeyNotLoaded
 from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
@@ -195,11 +194,7 @@ class ServiceRuntime:
 
     async def on_stored_event(self, msg: Msg) -> str:
         """An event another rule stored, which this service reacts to."""
-        try:
-            event = decode(msg.data)
-        except CaseKeyNotLoaded as missing:  # an event with personal fields: load its case's key once
-            await KEYRING.load(self.nc, [missing.case_id])
-            event = decode(msg.data)
+        event = await decode_loading_key(self.nc, msg.data)
         structlog.contextvars.bind_contextvars(event_id=event.id, causation_id=event.causationid, case_id=event.subject)
         # Decide on the case as of this event at least: a reaction follows its cause, and what was
         # stored after it comes with reactions of its own. The version check guards own events.

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import nats
@@ -129,6 +130,21 @@ def _handoff_desk(settings: Settings, data_dir: Path) -> tuple[dict[str, str], s
 """
 
 
+def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float = 15.0) -> None:
+    """SIGTERM every running one at once (each finishes what it holds), then wait for each;
+    one still running after `timeout_s` is killed."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _start_service(name: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, start_new_session=True)
 
@@ -212,14 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"service {name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
                     children[name] = _start_service(name, service_env(name))
     finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children.values():
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children.values())
         if embedded is not None:
             embedded.stop()
         print("Warme Overdracht stopped.", flush=True)

@@ -26,12 +26,12 @@ import nats
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
+from services.runtime.supervisor import SERVICES, stop_processes
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
 from services.runtime.provision import consumers
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "guardianship", "housing", "notify")
 T = TypeVar("T")
 
 
@@ -107,15 +107,7 @@ class ServiceProcesses:
         return found
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values(), timeout_s=10)
 
 
 async def connect(url: str) -> NATS:

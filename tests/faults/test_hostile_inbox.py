@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
 from services.runtime.natsserver import EmbeddedNats
+from services.runtime.provision import INBOX_STREAM, consumers
 from tests.faults.harness import SERVICES, ServiceProcesses, connect, consumer_report, idle, wait_until
 
 pytestmark = pytest.mark.integration
@@ -222,9 +223,7 @@ def test_hostile_inbox_messages_are_each_rejected_once_and_nothing_crashes(tmp_p
 async def wait_for_consumers(url: str, timeout_s: float = 60.0) -> None:
     """Until every service has bound its consumers (they are idle and each is pulling)."""
     async def pulling(nc) -> bool:  # raises while they are not provisioned yet
-        infos = [await nc.jetstream().consumer_info(s, d) for s, d in (
-            ("AMV_INBOX", "inbox-triage"), ("AMV_INBOX", "intake-inbox"), ("AMV_INBOX", "guardianship-inbox"),
-            ("AMV_INBOX", "housing-inbox"), ("AMV_INBOX", "notify-inbox"))]
+        infos = [await nc.jetstream().consumer_info(s.stream, s.durable) for s in consumers() if s.stream == INBOX_STREAM]
         return all(info.num_waiting for info in infos)
 
     await wait_until(url, pulling, "the services did not start", timeout_s, every_s=0.2)
@@ -252,4 +251,5 @@ async def the_system_still_works(fuzzer: Fuzzer, procs: ServiceProcesses) -> Non
         assert time.monotonic() < deadline, await consumer_report(nc)
         await asyncio.sleep(0.1)
     assert procs.dead() == [] and set(procs.procs) == set(SERVICES)
-    assert not procs.errors() or all("dead-lettered" in line for lines in procs.errors().values() for line in lines)
+    errors = procs.errors()
+    assert all("dead-lettered" in line for lines in errors.values() for line in lines), errors

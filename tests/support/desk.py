@@ -11,7 +11,7 @@ from nats.aio.client import Client as NATS
 
 from ops.quiesce import wait_until_idle
 from services.runtime.natsserver import free_port
-from tests.support.partner import eventually, new_case_id, publish, start_day
+from tests.support.partner import eventually, new_case_id, report, start_day
 from tests.support.system import RunningSystem
 
 TOKENS = {
@@ -36,11 +36,6 @@ async def desk_system(broker_url: str) -> AsyncIterator[tuple[RunningSystem, str
         yield system, f"http://127.0.0.1:{port}"
     finally:
         await system.stop()
-
-
-async def report(nc: NATS, org: str, event_type: str, case_id: str, data: dict) -> None:
-    await publish(nc, org, event_type, case_id, data)
-    await wait_until_idle(nc)
 
 
 async def day(nc: NATS, http: httpx.AsyncClient, when: date) -> None:
