@@ -22,6 +22,7 @@ import nats
 import nats.js.errors
 from nats.aio.client import Client as NATS
 
+from ops.rejected import connect_as_ops
 from services.notify.delivery import (
     DEAD_LETTER_SUBJECT,
     DELIVERED,
@@ -152,7 +153,7 @@ def _table(letters: list[DeadLetter]) -> str:
 
 async def _run(args: argparse.Namespace) -> int:
     url = Settings().nats_url
-    nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=2)
+    nc = await connect_as_ops(Settings())  # with NATS auth on (make run, compose) only ops may read these
     try:
         for stream in (REJECTED_STREAM, WEBHOOKS_STREAM):
             try:

@@ -184,7 +184,8 @@ def table(rejected: list[RejectedReport]) -> str:
     return "\n".join(lines)
 
 
-async def _connect(settings: Settings) -> NATS:
+async def connect_as_ops(settings: Settings) -> NATS:
+    """The operator's connection: the ops login from the environment, else `make run`'s dev credentials."""
     credentials = Path(os.environ.get("WO_DATA_DIR", "var")) / natsauth.CREDENTIALS_FILE
     return await nats.connect(
         settings.nats_url.split(","), connect_timeout=5, max_reconnect_attempts=2,
@@ -195,7 +196,7 @@ async def _connect(settings: Settings) -> NATS:
 async def _run(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
-        nc = await _connect(settings)
+        nc = await connect_as_ops(settings)
     except (OSError, nats.errors.Error) as exc:
         print(f"cannot connect to NATS at {settings.nats_url}: {exc!r}", file=sys.stderr)
         return 2
