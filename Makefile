@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test contracts demo help clean
+.PHONY: run test contracts demo docs help clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ demo: $(INSTALLED) ## play synthetic cases through a year against the running sy
 
 contracts: $(INSTALLED) ## regenerate contracts/schemas/, contracts/asyncapi.yaml and docs/partners.md from the models
 	$(BIN)/python -m contracts.export
+
+docs: $(INSTALLED) ## regenerate the deciders' table in docs/architecture.md from their declarations
+	$(BIN)/python -m ops.architecture
 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var

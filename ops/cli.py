@@ -817,8 +817,7 @@ def dead_letters_redrive(
 async def rebuild(nc: NATS, service: str) -> Projection:
     """A fresh read model of `service`, folded from every event in the store (with a progress bar);
     it keeps following the store until stopped."""
-    state = importlib.import_module(f"services.{service}.state")
-    projection = Projection(nc, state.empty, state.apply)
+    projection = Projection.of(nc, importlib.import_module(f"services.{service}.decider").decider)
     total = (await nc.jetstream(timeout=5).stream_info(EVENTS_STREAM)).state.last_seq
     starting = asyncio.create_task(projection.start())
     with progress() as bar:

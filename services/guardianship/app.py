@@ -1,14 +1,12 @@
 """guardianship's wiring: the pure rules in rules.py, driven by partner reports, stored events and days."""
 
-from services.guardianship import rules, state
+from services.guardianship.decider import decider
 from services.runtime.service import ServiceRuntime, build_app
 from services.runtime.settings import Settings
 
 
 class GuardianshipService(ServiceRuntime):
-    name = "guardianship"
-    state = state
-    rules = rules
+    decider = decider
 
 
 def create_app(settings: Settings | None = None):

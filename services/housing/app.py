@@ -1,14 +1,12 @@
 """housing's wiring: the pure rules in rules.py, driven by partner reports, stored events and days."""
 
-from services.housing import rules, state
+from services.housing.decider import decider
 from services.runtime.service import ServiceRuntime, build_app
 from services.runtime.settings import Settings
 
 
 class HousingService(ServiceRuntime):
-    name = "housing"
-    state = state
-    rules = rules
+    decider = decider
 
 
 def create_app(settings: Settings | None = None):

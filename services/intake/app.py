@@ -6,15 +6,13 @@ from nats.aio.msg import Msg
 from contracts import subjects
 from contracts.events import EVENT_TYPES
 from contracts.inbox import Rejection, parse_inbox_message
-from services.intake import rules, state
+from services.intake.decider import decider
 from services.runtime.service import ServiceRuntime, Subscription, build_app, case_of_inbox_message
 from services.runtime.settings import Settings
 
 
 class IntakeService(ServiceRuntime):
-    name = "intake"
-    state = state
-    rules = rules
+    decider = decider
 
     def subscriptions(self) -> list[Subscription]:
         return [*super().subscriptions(), Subscription("inbox-triage", self.on_any_inbox_message, case_of_inbox_message)]

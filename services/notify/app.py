@@ -5,7 +5,8 @@ from nats.aio.client import Client as NATS
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
-from services.notify import rules, state
+from services.notify.decider import decider
+from services.notify import rules
 from services.notify.delivery import WebhookDelivery
 from services.notify.tokens import load_tokens
 from services.notify.web import Desk, DeskServer
@@ -15,9 +16,7 @@ from services.runtime.settings import Settings
 
 
 class NotifyService(ServiceRuntime):
-    name = "notify"
-    state = state
-    rules = rules
+    decider = decider
     webhooks: WebhookDelivery | None = None
     desk: DeskServer | None = None  # the handoff desk (services/notify/web.py); None when WO_HTTP_PORT is 0
 

@@ -55,6 +55,7 @@ from contracts.ids import organisation_kind
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EVENTS_STREAM
 from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES
+from services.runtime.parking import PARKED_STREAM, PARKED_SUBJECT_PREFIX
 from services.runtime.provision import CLOCK_STREAM, WEBHOOKS_PREFIX, consumers, stream_configs
 from services.runtime.settings import Settings
 
@@ -198,6 +199,7 @@ def service_user(service: str) -> NatsUser:
                 ]
                 + _streams_read_back(service)
                 + _case_keys(service)
+                + _parked_cases(service)
                 + _handoff_desk(service)
             ),
             subscribe_allow=(f"{inbox_prefix(service)}.>",)
@@ -231,6 +233,19 @@ def _case_keys(service: str) -> list[str]:
     return granted
 
 
+def _parked_cases(service: str) -> list[str]:
+    """The service's own records of parked cases (services/runtime/parking.py): it writes them and
+    follows them, so that an operator's retry reaches it."""
+    return [
+        f"{PARKED_SUBJECT_PREFIX}{service}.>",
+        f"$JS.API.DIRECT.GET.{PARKED_STREAM}",
+        f"$JS.API.DIRECT.GET.{PARKED_STREAM}.>",
+        f"$JS.API.CONSUMER.CREATE.{PARKED_STREAM}",
+        f"$JS.API.CONSUMER.INFO.{PARKED_STREAM}.*",  # a KV watch asks its consumer how much is pending
+        f"$JS.FC.{PARKED_STREAM}.>",
+    ]
+
+
 def ops_user() -> NatsUser:
     return NatsUser(
         OPS_USER,
@@ -245,6 +260,7 @@ def ops_user() -> NatsUser:
                 "$JS.ACK.>",
                 "$JS.FC.>",
                 f"{KEYS_SUBJECT_PREFIX}>",  # `overdracht erase`: the delete marker of an erased case's key
+                f"{PARKED_SUBJECT_PREFIX}>",  # `overdracht parked retry`: the delete marker of a parked case
             ),
             publish_deny=(
                 "$JS.API.STREAM.DELETE.>",

@@ -34,7 +34,6 @@ from contracts import subjects
 from contracts.clock import day_of
 from contracts.events import EVENT_TYPES
 from services.runtime import provision
-from services.runtime.eventstore import EVENTS_STREAM
 
 if TYPE_CHECKING:
     from services.runtime.service import ServiceRuntime
@@ -189,6 +188,14 @@ class ServiceMetrics:
             projection = getattr(runtime, "projection", None)
             return list(projection.cases.values()) if projection is not None else []
 
+        Gauge(
+            "wo_cases_parked",
+            "Cases this service set aside because deciding or folding them failed (overdracht parked).",
+            ["service"],
+            registry=self.registry,
+        ).labels(self.service).set_function(
+            lambda: len(parking.cases) if (parking := getattr(runtime, "parking", None)) is not None else 0
+        )
         if runtime.name == "notify":
             Gauge(
                 "wo_tasks_open", "Tasks delivered to an organisation and not completed, declined or cancelled.",
@@ -219,10 +226,9 @@ class ServiceMetrics:
             provision.REJECTED_STREAM, subjects_filter=f"{subjects.DEAD_LETTER_PREFIX}.{self.service}.>"
         )
         self.dead_letters.labels(self.service).set(sum((parked.state.subjects or {}).values()))
-        events = await js.stream_info(EVENTS_STREAM)
         projection = getattr(runtime, "projection", None)
         if projection is not None:
-            self.projection_lag.labels(self.service).set(max(0, events.state.last_seq - projection.last_seq))
+            self.projection_lag.labels(self.service).set(await projection.behind())
         if self._clock_readable and (await js.stream_info(provision.CLOCK_STREAM)).state.messages:
             try:  # the last day started before this process did; later ones arrive through `observe`
                 last = await js.get_last_msg(provision.CLOCK_STREAM, subjects.CLOCK_DAY)

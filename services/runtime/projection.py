@@ -1,6 +1,8 @@
 """An in-memory read model of every case, kept current from the event store.
 
-An ordered consumer reads AMV_EVENTS from the start and folds each event into its case's state.
+An ordered consumer reads AMV_EVENTS from the start and folds each event into its case's state;
+given `filters` (a service's Decider.read_filters()), it reads only the event types the service
+folds and stores, not the whole store.
 Services use it to know which cases a new day concerns, and as the state they decide on: with
 `owner` set, it also keeps each case's version in that service's subjects, the version an append
 is checked against. A projection that lags is therefore only late, never wrong: a decision on a
@@ -11,16 +13,18 @@ service then waits for the projection or reads the case from the store (services
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
+from services.runtime.decider import Decider
 from services.runtime.eventstore import EVENTS_STREAM, decode_loading_key
 from services.runtime.privacy import KEYRING
 
@@ -36,11 +40,15 @@ class Projection(Generic[State]):
         apply: Callable[[State, CloudEvent], State],
         stream: str = EVENTS_STREAM,
         owner: str | None = None,
+        filters: Sequence[str] = (f"{subjects.EVENTS_PREFIX}.>",),
+        on_unfoldable: Callable[[str, BaseException, int], Awaitable[None]] | None = None,
     ) -> None:
         self._nc = nc
         self._empty = empty
         self._apply = apply
         self._stream = stream
+        self._filters = tuple(filters)
+        self._on_unfoldable = on_unfoldable
         self._owner_prefix = f"{subjects.EVENTS_PREFIX}.{owner}." if owner else None
         self._subscription = None
         self.cases: dict[str, State] = {}
@@ -55,6 +63,12 @@ class Projection(Generic[State]):
         self._tiebreak = itertools.count()
         self._catching_up: asyncio.Task[int] | None = None
 
+    @classmethod
+    def of(cls, nc: NATS, decider: Decider, owner: str | None = None, on_unfoldable=None) -> "Projection[Any]":
+        """The read model a service's decider declares: what it folds, folded its way."""
+        return cls(nc, decider.initial, decider.fold, owner=owner, filters=decider.read_filters(),
+                   on_unfoldable=on_unfoldable)
+
     async def start(self, timeout_s: float = 300.0) -> None:
         # The keys of the cases with personal fields, all at once: looking each up as its first
         # such event arrives made a replay wait for one round trip per case.
@@ -62,7 +76,12 @@ class Projection(Generic[State]):
         await KEYRING.load_all(self._nc)
         js = self._nc.jetstream()
         self._subscription = await js.subscribe(
-            f"{subjects.EVENTS_PREFIX}.>", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL, cb=self._on_msg
+            self._filters[0],
+            stream=self._stream,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.ALL,
+            cb=self._on_msg,
+            config=ConsumerConfig(filter_subjects=list(self._filters)) if len(self._filters) > 1 else None,
         )
         await self.caught_up(timeout_s)
         log.info("projection caught up", cases=len(self.cases), last_seq=self.last_seq)
@@ -84,6 +103,10 @@ class Projection(Generic[State]):
         target = await asyncio.shield(self._catching_up)
         await self.reach(target, timeout_s)
 
+    async def behind(self) -> int:
+        """How many sequence numbers the read model is behind the last stored event it consumes."""
+        return max(0, await self._stream_last_seq() - self.last_seq)
+
     async def reach(self, seq: int, timeout_s: float = 30.0) -> None:
         """Wait until the event at stream sequence `seq` (and all before it) has been folded in."""
         if self.last_seq >= seq:
@@ -101,7 +124,23 @@ class Projection(Generic[State]):
         return (self._empty(case_id) if state is None else state), self.versions.get(case_id, 0)
 
     async def _stream_last_seq(self) -> int:
-        return (await self._nc.jetstream().stream_info(self._stream)).state.last_seq
+        """The stream sequence of the last stored event this read model consumes: one direct get of
+        the last message per filter (wildcards allowed), asked all at once."""
+        if self._filters == (f"{subjects.EVENTS_PREFIX}.>",):
+            return (await self._nc.jetstream().stream_info(self._stream)).state.last_seq
+        found = await asyncio.gather(*(self._last_seq_of(f) for f in self._filters))
+        return max(found, default=0)
+
+    async def _last_seq_of(self, subject: str) -> int:
+        answer = await self._nc.request(
+            f"$JS.API.DIRECT.GET.{self._stream}", json.dumps({"last_by_subj": subject}).encode(), timeout=10
+        )
+        headers = answer.headers or {}
+        if "Nats-Sequence" in headers:
+            return int(headers["Nats-Sequence"])
+        if headers.get("Status") == "404":
+            return 0  # nothing of this type stored yet
+        raise RuntimeError(f"direct get of {subject} in {self._stream} failed: {headers.get('Description', headers)}")
 
     def _key_changed(self, case_id: str) -> None:
         if case_id in self.cases:
@@ -128,6 +167,8 @@ class Projection(Generic[State]):
             self.skipped += 1
             if case_id is not None:
                 self.untrusted.add(case_id)
+                if self._on_unfoldable is not None:
+                    await self._on_unfoldable(case_id, exc, seq)
         self.last_seq = seq
         while self._waiters and self._waiters[0][0] <= seq:
             waiter = heapq.heappop(self._waiters)[2]

@@ -14,6 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 from contracts import subjects
 from contracts.events import inbox_types
 from services.runtime.eventstore import EVENTS_STREAM
+from services.runtime.parking import PARKED_STREAM, PARKED_SUBJECT_PREFIX
 from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX
 
 INBOX_STREAM = "AMV_INBOX"
@@ -99,6 +100,23 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
             allow_direct=True,
             deny_delete=False,  # privacy.erase_case deletes (overwrites) one key
             deny_purge=True,
+            discard=DiscardPolicy.NEW,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=120.0,
+        ),
+        # The key-value bucket AMV_PARKED (services/runtime/parking.py): the cases a service set
+        # aside because deciding or folding them failed, one record per service and case.
+        StreamConfig(
+            name=PARKED_STREAM,
+            description="Key-value bucket AMV_PARKED: cases a service parked (<service>.<case>), with the reason; "
+            "deleting a record retries the case (overdracht parked retry).",
+            subjects=[f"{PARKED_SUBJECT_PREFIX}>"],
+            max_msgs_per_subject=1,
+            allow_rollup_hdrs=True,
+            allow_direct=True,
+            deny_delete=False,
+            deny_purge=False,
             discard=DiscardPolicy.NEW,
             storage=StorageType.FILE,
             num_replicas=replicas,

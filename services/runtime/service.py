@@ -1,8 +1,9 @@
 """What every service shares: connect, provision, keep a projection, run its consumers, and the
 three ways a decision is triggered: a partner's report, a stored event it reacts to, a new day.
 
-A service names its state module (`empty`, `apply`) and its rules module (`decide`, `react`,
-`on_day`, all pure); this class does the I/O around them. `build_app` wraps it in a FastStream
+A service names its Decider (services/runtime/decider.py: the pure parts of its aggregate and
+what it folds, reacts to and stores); this class does the I/O around it and derives the
+service's subscriptions from it. `build_app` wraps it in a FastStream
 application (lifecycle, signals, connection), so `python -m services.<name>` runs it.
 """
 
@@ -11,7 +12,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
+from datetime import date
 from typing import Any
 
 import structlog
@@ -24,16 +25,16 @@ from nats.aio.msg import Msg
 from contracts import subjects
 from contracts.clock import day_of
 from contracts.envelope import CloudEvent
-from contracts.events import inbox_types
 from contracts.inbox import Rejection, parse_inbox_message
-from services.casefold import fold
 from services.runtime import provision
 from services.runtime.consumer import CaseOrderedConsumer, RetryLater
+from services.runtime.decider import Decider
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode_loading_key
 from services.runtime.logging import configure_logging
 from services.runtime.natsauth import inbox_prefix
 from services.runtime.observability import ServiceEndpoints, ServiceMetrics
+from services.runtime.parking import Parking
 from services.runtime.projection import Projection
 from services.runtime.rejections import publish_rejection
 from services.runtime.settings import Settings
@@ -89,9 +90,11 @@ class Subscription:
 
 
 class ServiceRuntime:
-    name: str = "service"
-    state: ModuleType  # empty(case_id) -> State; apply(State, CloudEvent) -> State
-    rules: ModuleType  # decide(state, report, directory); react(state, event, directory); on_day(state, day, directory)
+    decider: Decider
+
+    @property
+    def name(self) -> str:
+        return self.decider.service
 
     def __init__(self, settings: Settings, directory: Directory | None = None) -> None:
         self.settings = settings
@@ -103,14 +106,15 @@ class ServiceRuntime:
         self.metrics.watch_read_model(self)
         self.endpoints: ServiceEndpoints | None = None
         self._started_at = time.monotonic()
+        self.last_day: date | None = None  # the latest DayStarted decided, for retrying a parked case
 
     # --- wiring -----------------------------------------------------------------------------
 
     def subscriptions(self) -> list[Subscription]:
         subs = []
-        if inbox_types(self.name):
+        if self.decider.reports:
             subs.append(Subscription(f"{self.name}-inbox", self.on_report, case_of_inbox_message))
-        if provision.REACTIONS.get(self.name):
+        if self.decider.reactions:
             subs.append(Subscription(f"{self.name}-reactions", self.on_stored_event, case_of_event_message))
         subs.append(Subscription(f"{self.name}-clock", self.on_clock, lambda msg: "clock"))
         return subs
@@ -129,7 +133,9 @@ class ServiceRuntime:
             self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
         await provision.provision_consumers(self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s)
-        self.projection = Projection(nc, self.state.empty, self.state.apply, owner=self.name)
+        self.parking = Parking(nc, self.name, on_retry=self.retry_parked)
+        await self.parking.start()
+        self.projection = Projection.of(nc, self.decider, owner=self.name, on_unfoldable=self.park_unfoldable)
         await self.projection.start()
         for sub in self.subscriptions():
             spec = provision.consumer(sub.durable)
@@ -157,6 +163,8 @@ class ServiceRuntime:
         self._tasks.clear()
         if getattr(self, "projection", None) is not None:  # stopped before start-up finished
             await self.projection.stop()
+        if getattr(self, "parking", None) is not None:
+            await self.parking.stop()
         if self.endpoints is not None:
             await self.endpoints.stop()
             self.endpoints = None
@@ -173,7 +181,7 @@ class ServiceRuntime:
             event_id=report.envelope.id, causation_id=report.envelope.causationid, case_id=report.case_id
         )
         outcome = await self.decide_and_append(
-            report.case_id, lambda case: self.rules.decide(case, report, self.directory)
+            report.case_id, lambda case: self.decider.decide(case, report, self.directory)
         )
         if isinstance(outcome, Rejection):
             # Refuse only on everything stored before this report: the read model may not have
@@ -181,7 +189,7 @@ class ServiceRuntime:
             # last sequence on every message made its appends stall (bench/README.md).
             await self.projection.caught_up()
             outcome = await self.decide_and_append(
-                report.case_id, lambda case: self.rules.decide(case, report, self.directory)
+                report.case_id, lambda case: self.decider.decide(case, report, self.directory)
             )
         if isinstance(outcome, Rejection):
             if outcome.awaits_other_service and msg.metadata.num_delivered < self.settings.max_deliver:
@@ -199,23 +207,48 @@ class ServiceRuntime:
         # Decide on the case as of this event at least: a reaction follows its cause, and what was
         # stored after it comes with reactions of its own. The version check guards own events.
         await self.projection.reach(msg.metadata.sequence.stream)
-        outcome = await self.decide_and_append(event.subject, lambda case: self.rules.react(case, event, self.directory))
+        outcome = await self.decide_and_append(event.subject, lambda case: self.decider.react(case, event, self.directory))
         return "reacted" if outcome else "nothing-to-do"
 
     async def on_clock(self, msg: Msg) -> str:
-        """A day started: every case whose deadline falls due gets its decision."""
+        """A day started: every case whose deadline falls due gets its decision. A case whose
+        decision fails is parked with the reason, and the day goes on for every other case."""
         day = day_of(msg.data, msg.metadata.timestamp)
         if isinstance(day, Rejection):
             log.error("clock message refused", reason=day.reason)
             return "rejected"
         structlog.contextvars.bind_contextvars(day=day.isoformat())
         await self.projection.caught_up()
-        decided = 0
-        for case_id, case in list(self.projection.cases.items()):
-            if self.rules.on_day(case, day, self.directory):  # cheap look at the projection first
-                outcome = await self.decide_and_append(case_id, lambda fresh: self.rules.on_day(fresh, day, self.directory))
-                decided += bool(outcome)
-        return f"day-{day.isoformat()}: {decided} cases"
+        decided = parked = 0
+        for case_id in list(self.projection.cases):
+            if self.parking.is_parked(case_id):
+                continue  # set aside until an operator retries it
+            try:
+                decided += await self.decide_day(case_id, day)
+            except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the day for all
+                await self.parking.park(case_id, exc, f"day {day.isoformat()}")
+                parked += 1
+        self.last_day = day if self.last_day is None else max(self.last_day, day)
+        return f"day-{day.isoformat()}: {decided} cases" + (f", {parked} parked" if parked else "")
+
+    async def decide_day(self, case_id: str, day: date) -> bool:
+        case, _ = self.projection.state_of(case_id)
+        if not self.decider.on_day(case, day, self.directory):  # cheap look at the read model first
+            return False
+        return bool(await self.decide_and_append(case_id, lambda fresh: self.decider.on_day(fresh, day, self.directory)))
+
+    async def retry_parked(self, case_id: str) -> None:
+        """An operator retried a parked case: decide it again for the latest day (parked again if it fails)."""
+        log.info("parked case retried", case_id=case_id, day=self.last_day and self.last_day.isoformat())
+        if self.last_day is None:
+            return
+        try:
+            await self.decide_day(case_id, self.last_day)
+        except Exception as exc:  # noqa: BLE001
+            await self.parking.park(case_id, exc, f"retry of day {self.last_day.isoformat()}")
+
+    async def park_unfoldable(self, case_id: str, exc: BaseException, stream_seq: int) -> None:
+        await self.parking.park(case_id, exc, f"folding stored event {stream_seq}")
 
     # --- shared mechanics -------------------------------------------------------------------
 
@@ -244,8 +277,8 @@ class ServiceRuntime:
                 case, version = self.projection.state_of(case_id)
             else:
                 history = await self.store.load_case(self.name, case_id)
-                case, version = fold(self.state, case_id, history.events), history.version
-            outcome = decide(case)
+                case, version = self.decider.replay(case_id, history.events), history.version
+            outcome = self.decider.checked(decide(case))
             if isinstance(outcome, Rejection) or not outcome:
                 return outcome
             await self.before_append(outcome)
@@ -294,6 +327,8 @@ class ServiceRuntime:
         }
         consumer = msg.metadata.consumer or "unknown"
         await self.js.publish(subjects.dead_letter(self.name, consumer), msg.data, headers=headers)
+        if (parsed := subjects.parse_event(msg.subject)) is not None:  # a reaction to one case failed
+            await self.parking.park(parsed[1], exc, f"reaction to stored event {msg.metadata.sequence.stream}")
 
 
 def nats_security(settings: Settings) -> NatsUserPassword | None:

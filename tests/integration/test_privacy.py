@@ -17,7 +17,6 @@ import pytest
 from contracts import subjects
 from contracts.events import ResidencePermitGranted, data_of, report
 from ops.quiesce import wait_until_idle
-from services.casefold import fold
 from services.runtime import natsauth
 from services.runtime.eventstore import EventStore, read_messages
 from services.runtime.natsserver import EmbeddedNats
@@ -129,7 +128,7 @@ async def test_erasing_a_case_makes_its_date_of_birth_unreadable_everywhere_and_
         history = await runtime.store.load_case(name, erased)
         assert data_of(history.events[0]).date_of_birth is None, name
         assert data_of(history.events[0]).municipality == "GM0855"
-        folded = fold(runtime.state, erased, history.events)  # every service still loads the case
+        folded = runtime.decider.replay(erased, history.events)  # every service still loads the case
         assert folded is not None
         other = await runtime.store.load_case(name, kept)
         assert data_of(other.events[0]).date_of_birth == date(2010, 8, 3), name

@@ -1,0 +1,49 @@
+"""One case whose decision fails is parked, loudly, and the day goes on for every other case
+(services/runtime/parking.py)."""
+
+from datetime import date
+
+import pytest
+from prometheus_client import generate_latest
+
+from ops.quiesce import wait_until_idle
+from services.runtime.parking import parked_cases, retry
+from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
+from tests.support.partner import case_events, eventually, new_case_id, report, start_day
+
+pytestmark = pytest.mark.integration
+
+
+async def permit(nc, case_id: str, permit_date: str) -> None:
+    await report(nc, "nidos", "ResidencePermitGranted", case_id,
+                 {"date_of_birth": "2012-03-01", "municipality": "GM0855", "permit_date": permit_date})
+
+
+async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_deadline(system, nc) -> None:
+    poisoned, healthy = new_case_id(), new_case_id()
+    # A permit in the year 9999: its filing deadline (permit + 3 months) is past the last date
+    # Python knows, so intake's day rule raises for this case, on every day.
+    await permit(nc, poisoned, "9999-12-01")
+    await permit(nc, healthy, "2026-01-05")
+
+    await start_day(nc, date(2026, 4, 6))  # the healthy case's filing deadline has passed
+    await wait_until_idle(nc)
+
+    healthy_types = [e["type"].split(".")[2] for e in await case_events(nc, healthy)]
+    assert "FilingDeadlineMissed" in healthy_types
+    [parked] = [p for p in await parked_cases(nc, "intake") if p.case_id == poisoned]
+    assert parked.trigger == "day 2026-04-06"
+    assert parked.reason.startswith("ValueError")
+    intake, _ = system.running["intake"]
+    assert intake.parking.is_parked(poisoned)
+    metrics = generate_latest(intake.metrics.registry).decode()
+    assert 'wo_cases_parked{service="intake"} 1.0' in metrics
+
+    # The operator retries before fixing anything: the case is decided again and parked again.
+    assert await retry(nc, "intake", poisoned)
+    await eventually(lambda: _retried_and_parked_again(nc, poisoned), 10, "the retried case parked again")
+    assert not await retry(nc, "intake", new_case_id())  # nothing to retry for a case never parked
+
+
+async def _retried_and_parked_again(nc, case_id: str) -> bool:
+    return any(p.case_id == case_id and p.trigger.startswith("retry of day") for p in await parked_cases(nc, "intake"))
