@@ -58,10 +58,12 @@ def state_lookup_p99_us(projection: Projection, samples: int = 1000) -> float:
 
 
 async def raw_pass(nc: NATS) -> dict:
+    rss_before = rss_mb(os.getpid())
     cpu_before = time.process_time()
     count, seconds = await raw_ordered_read(nc, "AMV_EVENTS", "amv.events.>")
     return {"events": count, "seconds": round(seconds, 2), "events_per_s": round(count / seconds, 1),
-            "cpu_us_per_event": round((time.process_time() - cpu_before) / count * 1e6, 1)}
+            "cpu_us_per_event": round((time.process_time() - cpu_before) / count * 1e6, 1),
+            "rss_growth_mb": round(rss_mb(os.getpid()) - rss_before, 1)}
 
 
 async def one_pass(url: str, which: str) -> dict:

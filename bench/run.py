@@ -10,12 +10,17 @@
 3. case load: p50/p99 of EventStore.load_case with 100,000+ cases stored (reading one case from
    the store: the ops CLI, the desk's timeline, and a service whose read model cannot vouch for a
    case), and p99 of the in-memory lookup a service decides on (Projection.state_of).
-4. footprint: resident memory of the four services and nats-server, idle and under load.
+4. footprint: resident memory of the four services and nats-server, idle and under load; and
+   each service's memory per 10,000 cases (bench/footprint.py).
+5. messages per report: every NATS message in and out of nats-server per partner report in the
+   end-to-end run, from the server's monitoring endpoint (bench/figures.py); baseline: the same
+   count per message of the raw publish + consume.
 
 Prints a table and writes bench/results.json. See bench/README.md for what each number means,
 how to profile, and where the time goes.
 
-    python -m bench.run [--events 1000000] [--filings 2000] [--latency-s 20] [--budget-s 840]
+    python -m bench.run [--events 1000000] [--filings 2000] [--latency-s 20] [--footprint-cases 10000]
+                        [--budget-s 840]
 """
 
 import argparse
@@ -37,17 +42,22 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
+from bench import figures
+from bench.figures import Monitor
+from bench.footprint import footprint as memory_per_case
 from bench.nats_io import publish_async_all, publish_batches
 from bench.replay import STATES, in_fresh_process
-from bench.system import Services, RssSampler, rss_mb
+from bench.system import RssSampler, Services, rss_mb
 from bench.workload import CaseFactory, case_id, filing
 from ops.quiesce import wait_until_idle
 from services.runtime import provision
 from services.runtime.eventstore import EventStore
-from services.runtime.natsserver import EmbeddedNats, binary
+from services.runtime.natsserver import EmbeddedNats, binary, free_port
+from services.runtime.supervisor import SERVICES
 
 HERE = Path(__file__).resolve().parent
 LATENCY_RATE = 100.0  # reports per second for the latency measurement
+IDLE_WINDOW_S = 5.0  # how long the idle traffic is counted before the end-to-end run
 
 
 def log(*parts: object) -> None:
@@ -121,7 +131,8 @@ class TaskWatch:
 async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: float) -> dict:
     latency_cases = int(LATENCY_RATE * latency_s)
     seeded = filings + 2 * latency_cases
-    server = EmbeddedNats(work / "e2e-store", log_file=work / "e2e-nats.log").start()
+    server = EmbeddedNats(work / "e2e-store", monitor_port=free_port(), log_file=work / "e2e-nats.log").start()
+    monitor = Monitor(server.monitor_port)
     services = Services(server.url, work / "e2e-logs")
     nc = await connect(server.url)
     try:
@@ -132,7 +143,13 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         await publish_batches(nc, (factory.event(i, 0) for i in range(seeded)))
         services.start()
         await services.wait_started()
-        await asyncio.sleep(3)
+        await monitor.until_idle()
+        # the system's own traffic while nothing happens (pull requests expiring, heartbeats)
+        await asyncio.sleep(1)
+        idle_from = await monitor.snapshot()
+        await asyncio.sleep(IDLE_WINDOW_S)
+        idle_to = await monitor.snapshot()
+
         def footprint() -> dict[str, float]:
             return {**services.rss(), "nats-server": rss_mb(server.process.pid)}
 
@@ -144,11 +161,16 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         log(f"end to end: {filings} ApplicationFiled -> {2 * filings} TaskOpened")
         pids = {**{name: proc.pid for name, proc in services.procs.items()}, "nats-server": server.process.pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        before = await monitor.snapshot()
         with RssSampler(footprint) as under_load:
             started = time.perf_counter()
             await publish_async_all(nc, (filing(case_id(i)) for i in range(filings)), window=1000)
             published = time.perf_counter()
             await watch.wait_for(2 * filings, timeout_s=900)
+            await monitor.until_idle()  # the work after the tasks too (HandoffNotified, its folds and acks)
+        after = await monitor.snapshot()
+        messages = count_messages(idle_from, idle_to, before, after, filings)
+        log(f"messages per report: {messages['messages_per_report']} {messages['by_process']}")
         elapsed = watch.last_at - started
         cpu_ms = {name: round((cpu_seconds(pid) - cpu_before[name]) / filings * 1000, 2) for name, pid in pids.items()}
         e2e = {"filings": filings, "tasks": watch.count, "seconds": round(elapsed, 2),
@@ -166,12 +188,23 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         below = await paced(nc, watch, [case_id(filings + latency_cases + n) for n in range(count)], sustainable)
         log(f"latency at {sustainable}/s (half the throughput): p50 {below['p50_ms']} ms, p99 {below['p99_ms']} ms")
         return {"e2e": e2e, "latency": latency, "latency_at_half_throughput": below,
-                "idle_rss": idle, "load_rss": under_load.peak,
+                "idle_rss": idle, "load_rss": under_load.peak, "messages": messages,
                 "server_url": server.url}
     finally:
         services.stop()
         await nc.close()
         server.stop()
+
+
+def count_messages(idle_from: tuple[float, dict], idle_to: tuple[float, dict],
+                   before: tuple[float, dict], after: tuple[float, dict], reports: int) -> dict:
+    """The server's counters over a run, less the idle traffic of as many seconds, per report."""
+    idle_s, run_s = idle_to[0] - idle_from[0], after[0] - before[0]
+    idle, run = figures.deltas(idle_from[1], idle_to[1]), figures.deltas(before[1], after[1])
+    per = figures.per_report(run, run_s, idle, idle_s, reports)
+    return {"reports": reports, "seconds": round(run_s, 2), "idle_window_seconds": round(idle_s, 2),
+            "messages_per_report": figures.messages_per_report(per), "by_process": figures.by_process(per),
+            "per_report": per, "run_counts": run, "idle_counts": idle}
 
 
 async def paced(nc: NATS, watch: TaskWatch, cases: list[str], rate: float) -> dict:
@@ -201,12 +234,13 @@ async def paced(nc: NATS, watch: TaskWatch, cases: list[str], rate: float) -> di
 
 async def raw_pubsub(work: Path, filings: int, runs: int = 3) -> dict:
     """Baseline: the same report bodies published into one stream and pull-consumed (acked one by one)."""
-    server = EmbeddedNats(work / "raw-store").start()
+    server = EmbeddedNats(work / "raw-store", monitor_port=free_port()).start()
+    monitor = Monitor(server.monitor_port)
     nc = await connect(server.url)
     try:
         js = nc.jetstream()
         bodies = [filing(case_id(i))[1] for i in range(filings)]
-        rates, cpu = [], []
+        rates, cpu, messages = [], [], []
         for run in range(runs):
             stream = f"BENCH_RAW_{run}"
             await js.add_stream(StreamConfig(name=stream, subjects=[f"bench.raw{run}.>"], storage=StorageType.FILE,
@@ -214,6 +248,9 @@ async def raw_pubsub(work: Path, filings: int, runs: int = 3) -> dict:
             await js.add_consumer(stream, ConsumerConfig(durable_name="raw", ack_policy=AckPolicy.EXPLICIT,
                                                          max_ack_pending=10_000))
             sub = await js.pull_subscribe_bind(durable="raw", stream=stream)
+            idle_from = await monitor.snapshot()
+            await asyncio.sleep(1)
+            idle_to = await monitor.snapshot()
             consumed = 0
             last = 0.0
 
@@ -229,6 +266,7 @@ async def raw_pubsub(work: Path, filings: int, runs: int = 3) -> dict:
                     consumed += len(messages)
                     last = time.perf_counter()
 
+            before = await monitor.snapshot()
             started = time.perf_counter()
             cpu_before = time.process_time() + cpu_seconds(server.process.pid)
             consumer = asyncio.create_task(consume())
@@ -236,9 +274,14 @@ async def raw_pubsub(work: Path, filings: int, runs: int = 3) -> dict:
             await asyncio.wait_for(consumer, 300)
             rates.append(filings / (last - started))
             cpu.append((time.process_time() + cpu_seconds(server.process.pid) - cpu_before) / filings * 1000)
-        log(f"raw publish + consume: {[round(r) for r in rates]} msg/s")
+            await nc.flush()  # the last acks reach the server
+            messages.append(count_messages(idle_from, idle_to, before, await monitor.snapshot(), filings))
+        log(f"raw publish + consume: {[round(r) for r in rates]} msg/s; "
+            f"{[m['messages_per_report'] for m in messages]} NATS messages per message")
         return {"runs_per_s": [round(r, 1) for r in rates], "events_per_s": round(statistics.median(rates), 1),
-                "cpu_ms_per_message": round(statistics.median(cpu), 3)}
+                "cpu_ms_per_message": round(statistics.median(cpu), 3),
+                "messages_per_message": statistics.median(m["messages_per_report"] for m in messages),
+                "messages": messages}
     finally:
         await nc.close()
         server.stop()
@@ -326,6 +369,10 @@ async def main(args: argparse.Namespace) -> dict:
         work = Path(tmp)
         results["end_to_end"] = await end_to_end(work, factory, args.filings, args.latency_s)
         results["raw_pubsub"] = await raw_pubsub(work, args.filings)
+        log(f"memory: {args.footprint_cases} cases loaded by each service")
+        results["footprint"] = await memory_per_case(work, factory, args.footprint_cases, connect)
+        log(f"memory per 10k cases (MB): {results['footprint']['rss_per_10k_cases_mb']}; "
+            f"raw reader {results['footprint']['raw_rss_per_10k_cases_mb']}")
 
         events = args.events
         calibration = await calibrate(work, factory)
@@ -346,7 +393,7 @@ async def main(args: argparse.Namespace) -> dict:
 
 
 def summary(r: dict) -> dict:
-    e2e, raw, rep = r["end_to_end"], r["raw_pubsub"], r["replay"]
+    e2e, raw, rep, mem = r["end_to_end"], r["raw_pubsub"], r["replay"], r["footprint"]
     return {
         "e2e_events_per_s": e2e["e2e"]["events_per_s"],
         "raw_pubsub_events_per_s": raw["events_per_s"],
@@ -370,12 +417,19 @@ def summary(r: dict) -> dict:
         "idle_rss_mb": round(sum(e2e["idle_rss"].values()), 1),
         "idle_rss_services_mb": round(sum(v for k, v in e2e["idle_rss"].items() if k != "nats-server"), 1),
         "load_rss_mb": round(sum(e2e["load_rss"].values()), 1),
+        "messages_per_report": e2e["messages"]["messages_per_report"],
+        "raw_messages_per_message": raw["messages_per_message"],
+        **{f"rss_per_10k_cases_mb.{name}": mb for name, mb in mem["rss_per_10k_cases_mb"].items()},
+        "raw_rss_per_10k_cases_mb": mem["raw_rss_per_10k_cases_mb"],
+        "footprint_cases": mem["cases"],
     }
 
 
 TARGETS = {  # key: (comparison, target)
     "e2e_ratio": (">=", 0.25), "replay_ratio": (">=", 0.8), "case_load_p99_ms": ("<=", 5.0),
     "latency_p99_ms": ("<=", 50.0), "idle_rss_services_mb": ("<=", 400.0),
+    "messages_per_report": ("<=", 6.0),  # issue 17
+    **{f"rss_per_10k_cases_mb.{name}": ("<=", figures.memory_goal_mb()) for name in SERVICES},  # 1 KiB a case
 }
 
 
@@ -401,6 +455,11 @@ def table(s: dict) -> str:
         ("latency p99 at half throughput (ms)", "latency_half_throughput_p99_ms", ""),
         ("RSS idle, 4 services (MB)", "idle_rss_services_mb", verdict("idle_rss_services_mb")),
         ("RSS idle, with nats-server (MB)", "idle_rss_mb", ""), ("RSS under load, with nats-server (MB)", "load_rss_mb", ""),
+        ("NATS messages per report", "messages_per_report",
+         f"raw {s['raw_messages_per_message']} per message; " + verdict("messages_per_report")),
+        *((f"RSS per 10k cases, {name} (MB)", f"rss_per_10k_cases_mb.{name}",
+           f"raw reader {s['raw_rss_per_10k_cases_mb']}; {s['footprint_cases']} cases; " + verdict(f"rss_per_10k_cases_mb.{name}"))
+          for name in SERVICES),
     ]
     return "\n".join(f"{label:<38} {s[key]:>12}  {note}" for label, key, note in rows)
 
@@ -410,6 +469,8 @@ def cli(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="stored events to replay (default 1,000,000)")
     parser.add_argument("--filings", type=int, default=2_000, help="reports for the end-to-end rate (default 2,000)")
+    parser.add_argument("--footprint-cases", type=int, default=10_000,
+                        help="whole cases each service loads for its memory per 10k cases (default 10,000)")
     parser.add_argument("--latency-s", type=float, default=20.0, help="seconds of 100 reports/s (default 20)")
     parser.add_argument("--budget-s", type=float, default=840.0, help="the whole run's time budget (default 840)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results")
