@@ -23,7 +23,7 @@ from contracts.events import (
 from contracts.ids import municipality_of, organisation_kind
 from services.notify.rules import ANSWERED_BY, TRANSITIONS
 from services.notify.state import NotifyCase, Task
-from services.notify.timeline import KIND_TEXT, describe, who
+from services.monitoring.timeline import KIND_TEXT, describe, who
 
 GUARDIAN = "nidos"  # every AMV's guardian until support ends (§2.3)
 

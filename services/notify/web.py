@@ -53,7 +53,7 @@ from contracts.events import (
 from contracts.ids import organisation_kind
 from services.notify import desk
 from services.notify.state import NotifyCase, Task
-from services.notify.timeline import KIND_TEXT
+from services.monitoring.timeline import KIND_TEXT
 from services.notify.tokens import OrgTokens
 from services.runtime.eventstore import EventStore, encode
 from services.runtime.projection import Projection
