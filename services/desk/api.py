@@ -3,24 +3,16 @@ answers to tasks. Authentication: `Authorization: Bearer <the organisation's tok
 An answer is the organisation's report to notify; the reply says recorded, refused (with notify's
 code and reason, as an HTTP status of its own) or pending."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from contracts.events import (
-    ChecklistItemTicked,
-    DomainEvent,
-    TaskAccepted,
-    TaskCancelled,
-    TaskCompleted,
-    TaskDeclined,
-    TaskStarted,
-)
 from contracts.ids import organisation_kind
 from services.desk import desk
-from services.desk.core import Desk
+from services.desk.core import ANSWERS, Desk
 from services.desk.views import AnswerResult, CaseView, CoordinatorView, InboxView, MeView, ReasonBody
 
 # HTTP status of a refused answer, by the rejection code notify gave (default: 409 Conflict).
@@ -86,33 +78,33 @@ def api_router(the_desk: Desk) -> APIRouter:
         """For a municipality's coordinator: open support gaps and open escalations in its area."""
         return the_desk.coordinator(org)
 
-    async def api_answer(org: str, case_id: str, task_id: str, answer: DomainEvent) -> JSONResponse:
+    async def api_answer(org: str, case_id: str, task_id: str, action: str, **fields: str) -> JSONResponse:
+        answer = ANSWERS[action](task_id=task_id, **fields)
         return answer_response(await the_desk.answer(org, case_id, task_id, answer))
 
-    @router.post("/api/cases/{case_id}/tasks/{task_id}/accept", response_model=AnswerResult, responses=answer_responses, tags=["answers"])
-    async def accept(org: Org, case_id: str, task_id: str) -> JSONResponse:
-        """The owner accepts a requested task."""
-        return await api_answer(org, case_id, task_id, TaskAccepted(task_id=task_id))
+    def without_body(action: str) -> Callable[..., Awaitable[JSONResponse]]:
+        async def answer(org: Org, case_id: str, task_id: str) -> JSONResponse:
+            return await api_answer(org, case_id, task_id, action)
 
-    @router.post("/api/cases/{case_id}/tasks/{task_id}/decline", response_model=AnswerResult, responses=answer_responses, tags=["answers"])
-    async def decline(org: Org, case_id: str, task_id: str, body: ReasonBody) -> JSONResponse:
-        """The owner declines a requested task, saying why."""
-        return await api_answer(org, case_id, task_id, TaskDeclined(task_id=task_id, reason=body.reason))
+        return answer
 
-    @router.post("/api/cases/{case_id}/tasks/{task_id}/start", response_model=AnswerResult, responses=answer_responses, tags=["answers"])
-    async def start(org: Org, case_id: str, task_id: str) -> JSONResponse:
-        """The owner starts work on an accepted task (FHIR in-progress)."""
-        return await api_answer(org, case_id, task_id, TaskStarted(task_id=task_id))
+    def with_reason(action: str) -> Callable[..., Awaitable[JSONResponse]]:
+        async def answer(org: Org, case_id: str, task_id: str, body: ReasonBody) -> JSONResponse:
+            return await api_answer(org, case_id, task_id, action, reason=body.reason)
 
-    @router.post("/api/cases/{case_id}/tasks/{task_id}/complete", response_model=AnswerResult, responses=answer_responses, tags=["answers"])
-    async def complete(org: Org, case_id: str, task_id: str) -> JSONResponse:
-        """The owner completes an accepted or started task (every checklist item ticked)."""
-        return await api_answer(org, case_id, task_id, TaskCompleted(task_id=task_id))
+        return answer
 
-    @router.post("/api/cases/{case_id}/tasks/{task_id}/cancel", response_model=AnswerResult, responses=answer_responses, tags=["answers"])
-    async def cancel(org: Org, case_id: str, task_id: str, body: ReasonBody) -> JSONResponse:
-        """The requester withdraws a task that is not completed, saying why."""
-        return await api_answer(org, case_id, task_id, TaskCancelled(task_id=task_id, reason=body.reason))
+    for action, endpoint, description in (
+        ("accept", without_body, "The owner accepts a requested task."),
+        ("decline", with_reason, "The owner declines a requested task, saying why."),
+        ("start", without_body, "The owner starts work on an accepted task (FHIR in-progress)."),
+        ("complete", without_body, "The owner completes an accepted or started task (every checklist item ticked)."),
+        ("cancel", with_reason, "The requester withdraws a task that is not completed, saying why."),
+    ):
+        router.add_api_route(
+            f"/api/cases/{{case_id}}/tasks/{{task_id}}/{action}", endpoint(action), methods=["POST"], name=action,
+            description=description, response_model=AnswerResult, responses=answer_responses, tags=["answers"],
+        )
 
     @router.post(
         "/api/cases/{case_id}/tasks/{task_id}/checklist/{item}/tick",
@@ -120,6 +112,6 @@ def api_router(the_desk: Desk) -> APIRouter:
     )
     async def tick(org: Org, case_id: str, task_id: str, item: str) -> JSONResponse:
         """The owner ticks one checklist item of an accepted or started task."""
-        return await api_answer(org, case_id, task_id, ChecklistItemTicked(task_id=task_id, item=item[:100]))
+        return await api_answer(org, case_id, task_id, "tick", item=item[:100])
 
     return router

@@ -10,6 +10,7 @@
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import nats.errors
@@ -19,7 +20,16 @@ from nats.aio.client import Client as NATS
 
 from contracts import subjects
 from contracts.envelope import new_event_id
-from contracts.events import DomainEvent, report
+from contracts.events import (
+    ChecklistItemTicked,
+    DomainEvent,
+    TaskAccepted,
+    TaskCancelled,
+    TaskCompleted,
+    TaskDeclined,
+    TaskStarted,
+    report,
+)
 from services.desk import desk
 from services.desk.clock import LatestDay
 from services.desk.sessions import Sessions
@@ -45,6 +55,15 @@ from services.runtime.rejections import HEADER_CODE, HEADER_FIELD, HEADER_ORIGIN
 
 log = structlog.get_logger()
 ANSWER_TIMEOUT_S = 10.0
+# The report each action of a page or the API sends (the fields it does not use are ignored).
+ANSWERS: dict[str, Callable[..., DomainEvent]] = {
+    "accept": lambda task_id, **_: TaskAccepted(task_id=task_id),
+    "decline": lambda task_id, reason, **_: TaskDeclined(task_id=task_id, reason=reason),
+    "start": lambda task_id, **_: TaskStarted(task_id=task_id),
+    "complete": lambda task_id, **_: TaskCompleted(task_id=task_id),
+    "cancel": lambda task_id, reason, **_: TaskCancelled(task_id=task_id, reason=reason),
+    "tick": lambda task_id, item, **_: ChecklistItemTicked(task_id=task_id, item=item),
+}
 
 
 class Desk:

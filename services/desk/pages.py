@@ -3,7 +3,6 @@ view, and the forms that answer a task. A signed-in browser holds a server-side 
 SameSite=Strict cookie, `sessions.py`) and sends its CSRF token with every form."""
 
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,17 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 
-from contracts.events import (
-    ChecklistItemTicked,
-    DomainEvent,
-    TaskAccepted,
-    TaskCancelled,
-    TaskCompleted,
-    TaskDeclined,
-    TaskStarted,
-)
 from services.desk import desk
-from services.desk.core import Desk
+from services.desk.core import ANSWERS, Desk
 from services.desk.sessions import SESSION_COOKIE, SESSION_TTL_S, Session
 from services.desk.views import AnswerResult
 
@@ -36,14 +26,6 @@ ACTION_TEXT = {
     "complete": "completed",
     "cancel": "cancelled",
     "tick": "ticked",
-}
-ANSWERS: dict[str, Callable[..., DomainEvent]] = {
-    "accept": lambda task_id, **_: TaskAccepted(task_id=task_id),
-    "decline": lambda task_id, reason, **_: TaskDeclined(task_id=task_id, reason=reason),
-    "start": lambda task_id, **_: TaskStarted(task_id=task_id),
-    "complete": lambda task_id, **_: TaskCompleted(task_id=task_id),
-    "cancel": lambda task_id, reason, **_: TaskCancelled(task_id=task_id, reason=reason),
-    "tick": lambda task_id, item, **_: ChecklistItemTicked(task_id=task_id, item=item),
 }
 
 
