@@ -40,7 +40,7 @@ from contracts.inbox import Rejection, parse_inbox_message
 from ops.partner import publish_raw, start_day
 from services.casefold import fold
 from services.notify import state as notify_state
-from services.notify.timeline import timeline as timeline_lines
+from services.monitoring.timeline import timeline as timeline_lines
 from services.runtime import natsauth, provision
 from services.runtime.eventstore import EVENTS_STREAM, decode, read_stream
 from services.runtime.observability import projection_digest

@@ -32,7 +32,7 @@ from nats.aio.client import Client as NATS
 from contracts.clock import start_of
 from ops.partner import publish, start_day
 from ops.quiesce import wait_until_idle
-from services.notify.timeline import timeline
+from services.monitoring.timeline import timeline
 from services.runtime import natsauth
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port

@@ -5,7 +5,9 @@ It asks NATS, not the service: it finds which service runs in the container (the
 and NATS_PASSWORD or NATS_PASSWORD_FILE, as the service reads them) and looks at that service's
 durable consumers: a service whose consumer loop runs keeps a pull request waiting on
 the server (num_waiting) or holds messages it is working on (num_ack_pending). Healthy if any of
-its consumers shows either within a few samples. Exit 0 healthy, 1 unhealthy (reason on stdout).
+its consumers shows either within a few samples. The handoff desk (`python -m services.desk`) has no
+durable consumers: it is asked itself, healthy when its /healthz on WO_HTTP_PORT answers 200
+(connected to NATS). Exit 0 healthy, 1 unhealthy (reason on stdout).
 
 Limits: with several replicas of one service, a waiting pull from any replica counts; a service
 that is connected but stuck inside a handler shows num_ack_pending and counts as healthy until
@@ -16,6 +18,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+DESK = "desk"
 SAMPLES = 6
 SAMPLE_INTERVAL_S = 0.5
 DEADLINE_S = 20.0  # below the HEALTHCHECK --timeout of deploy/Dockerfile (30 s)
@@ -85,19 +88,34 @@ async def check(service: str) -> str | None:
         await nc.close()
 
 
+async def check_desk() -> str | None:
+    """None when the desk's /healthz answers 200, otherwise why not."""
+    import httpx
+
+    from services.runtime.settings import Settings
+
+    url = f"http://127.0.0.1:{Settings().http_port}/healthz"
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            response = await http.get(url)
+    except httpx.HTTPError as exc:
+        return f"no answer from the handoff desk at {url}: {exc!r}"
+    return None if response.status_code == 200 else f"the handoff desk at {url} answers {response.status_code}"
+
+
 def main() -> int:
     service = running_service()
     if service is None:
         print("unhealthy: no `python -m services.<name>` process runs in this container")
         return 1
     try:
-        problem = asyncio.run(asyncio.wait_for(check(service), DEADLINE_S))
+        problem = asyncio.run(asyncio.wait_for(check_desk() if service == DESK else check(service), DEADLINE_S))
     except TimeoutError:
         problem = f"no answer from NATS within {DEADLINE_S:.0f}s"
     if problem:
         print(f"unhealthy: {problem}")
         return 1
-    print(f"healthy: {service} is pulling from NATS")
+    print(f"healthy: {service} {'answers' if service == DESK else 'is pulling from NATS'}")
     return 0
 
 

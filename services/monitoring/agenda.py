@@ -20,7 +20,7 @@ from services.dates import add_months, birthday
 from services.guardianship.rules import TRANSITION_18_START_MONTHS
 from services.intake.rules import PETITION_EXPECTED_WITHIN
 from services.monitoring.casefile import CaseFile, Handoff, cases_of
-from services.notify.timeline import KIND_TEXT
+from services.monitoring.timeline import KIND_TEXT
 from services.runtime.directory import Directory, Municipality
 
 # §4.1: in Tilburg the partners "komen ... tweewekelijks bijeen voor integraal overleg": the

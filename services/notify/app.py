@@ -1,5 +1,6 @@
 """notify's wiring: handoff requests from the store become tasks on amv.tasks.<owner>.…, the
-owners' answers from their inboxes are recorded, and overdue tasks are escalated when a day starts."""
+owners' answers from their inboxes are recorded, and overdue tasks are escalated when a day starts.
+The handoff desk, where organisations see and answer their tasks, is services/desk."""
 
 from nats.aio.client import Client as NATS
 
@@ -8,8 +9,6 @@ from contracts.envelope import CloudEvent
 from services.notify.decider import decider
 from services.notify import rules
 from services.notify.delivery import WebhookDelivery
-from services.notify.tokens import load_tokens
-from services.notify.web import Desk, DeskServer
 from services.runtime.eventstore import encode
 from services.runtime.service import ServiceRuntime, build_app
 from services.runtime.settings import Settings
@@ -18,25 +17,16 @@ from services.runtime.settings import Settings
 class NotifyService(ServiceRuntime):
     decider = decider
     webhooks: WebhookDelivery | None = None
-    desk: DeskServer | None = None  # the handoff desk (services/notify/web.py); None when WO_HTTP_PORT is 0
 
     async def start(self, nc: NATS) -> None:
         """The service, plus webhook delivery of every task (services/notify/delivery.py); a webhook
         whose secret is not in the environment stops start-up before anything is consumed."""
         webhooks = WebhookDelivery(nc, self.directory, self.settings)
-        tokens = load_tokens(self.settings.org_tokens, self.settings.org_tokens_file)  # bad config: no start
         await super().start(nc)
         self.webhooks = webhooks
         await webhooks.start()
-        if self.settings.http_port:
-            desk = Desk(nc, self.projection, self.store, tokens, self.settings.publish_ack_timeout_s)
-            self.desk = DeskServer(desk, self.settings.http_host, self.settings.http_port)
-            await self.desk.start()
 
     async def stop(self) -> None:
-        if self.desk is not None:
-            await self.desk.stop()
-            self.desk = None
         if self.webhooks is not None:
             await self.webhooks.stop()
         await super().stop()

@@ -1,6 +1,7 @@
 """What an operator (and Prometheus, docker, Kubernetes) can ask a running service over HTTP.
 
-One small aiohttp server per service, on its own port (WO_METRICS_PORT; 0 switches it off):
+One small HTTP server per service (Starlette on uvicorn, services/runtime/http.py), on its own port
+(WO_METRICS_PORT; 0 switches it off):
 
     GET /healthz            200 while the process and its consumer loops run (liveness)
     GET /readyz             200 when connected to NATS, every stream exists and the read model has
@@ -22,21 +23,23 @@ import time
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
-from aiohttp import web
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from contracts import subjects
 from contracts.clock import day_of
 from contracts.events import EVENT_TYPES
 from services.runtime import provision
-
-if TYPE_CHECKING:
-    from services.runtime.service import ServiceRuntime
+from services.runtime.http import HttpServer
 
 log = structlog.get_logger()
 
@@ -45,6 +48,17 @@ READY_PROJECTION_WAIT_S = 2.0
 DIGEST_WAIT_MAX_S = 30.0
 FAILED_OUTCOMES = frozenset({"failed-will-retry", "dead-lettered"})
 CLOSED_TASK_STATUSES = frozenset({"draft", "completed", "rejected", "cancelled"})
+
+
+class ObservedService(Protocol):
+    """What the endpoints read of a running service (services/runtime/service.py's ServiceRuntime);
+    a protocol, so that this module does not import the runtime that imports it. `projection` (the
+    read model, with `cases`, `last_seq` and `caught_up`) is set once the service started it."""
+
+    name: str
+    nc: NATS
+
+    def consumer_tasks(self) -> list[asyncio.Task[None]]: ...
 
 
 # --- the read model's digest ---------------------------------------------------------------------
@@ -180,7 +194,7 @@ class ServiceMetrics:
         if isinstance(day, date) and (self.today is None or day > self.today):
             self.today = day
 
-    def watch_read_model(self, runtime: "ServiceRuntime") -> None:
+    def watch_read_model(self, runtime: ObservedService) -> None:
         """Gauges computed from the service's read model when scraped: notify's open and overdue
         tasks, guardianship's open support gaps."""
 
@@ -213,7 +227,7 @@ class ServiceMetrics:
                 registry=self.registry,
             ).set_function(lambda: sum(1 for case in cases() if case.open_gap is not None))
 
-    async def refresh(self, runtime: "ServiceRuntime") -> None:
+    async def refresh(self, runtime: ObservedService) -> None:
         """Read what lives in NATS: each durable consumer's lag, the dead letters, today's date."""
         js = runtime.nc.jetstream(timeout=5)
         for spec in provision.consumers():
@@ -245,32 +259,30 @@ class ServiceMetrics:
 class ServiceEndpoints:
     """/healthz, /readyz, /metrics and /projection/digest of one service (see the module docstring)."""
 
-    def __init__(self, runtime: "ServiceRuntime", metrics: ServiceMetrics, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(self, runtime: ObservedService, metrics: ServiceMetrics, port: int, host: str = "0.0.0.0") -> None:
         self.runtime = runtime
         self.metrics = metrics
         self.port = port
         self.host = host
         self.started = time.time()
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self._refresher: asyncio.Task[None] | None = None
 
-    def application(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/healthz", self.healthz)
-        app.router.add_get("/readyz", self.readyz)
-        app.router.add_get("/metrics", self.metrics_page)
-        app.router.add_get("/projection/digest", self.digest)
-        return app
+    def application(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/healthz", self.healthz),
+            Route("/readyz", self.readyz),
+            Route("/metrics", self.metrics_page),
+            Route("/projection/digest", self.digest),
+        ])
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.application(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        server = HttpServer(self.application(), self.host, self.port, f"{self.runtime.name}-endpoints")
         try:
-            await site.start()
+            await server.start()
         except OSError as exc:
-            await self._runner.cleanup()
             raise RuntimeError(f"{self.runtime.name}: cannot serve /healthz and /metrics on port {self.port}: {exc}") from exc
+        self._server = server
         self._refresher = asyncio.create_task(self._refresh_forever(), name=f"{self.runtime.name}-metrics")
         log.info("http endpoints started", service=self.runtime.name, port=self.port,
                  paths=["/healthz", "/readyz", "/metrics", "/projection/digest"])
@@ -280,9 +292,9 @@ class ServiceEndpoints:
             self._refresher.cancel()
             await asyncio.gather(self._refresher, return_exceptions=True)
             self._refresher = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
 
     async def _refresh_forever(self) -> None:
         while True:
@@ -297,19 +309,18 @@ class ServiceEndpoints:
 
     # --- handlers ---
 
-    async def healthz(self, request: web.Request) -> web.Response:
+    async def healthz(self, request: Request) -> Response:
         """Alive: the process answers and none of its consumer loops has died."""
         dead = [task.get_name() for task in self.runtime.consumer_tasks() if task.done()]
         body = {"service": self.runtime.name, "alive": not dead, "uptime_s": round(time.time() - self.started, 1)}
         if dead:
             body["dead_consumers"] = dead
-        return web.json_response(body, status=200 if not dead else 503)
+        return JSONResponse(body, status_code=200 if not dead else 503)
 
-    async def readyz(self, request: web.Request) -> web.Response:
+    async def readyz(self, request: Request) -> Response:
         checks = await self.readiness()
         ready = all(check == "ok" for check in checks.values())
-        return web.json_response({"service": self.runtime.name, "ready": ready, "checks": checks}, status=200 if ready else 503)
-
+        return JSONResponse({"service": self.runtime.name, "ready": ready, "checks": checks}, status_code=200 if ready else 503)
     async def readiness(self) -> dict[str, str]:
         runtime = self.runtime
         nc = getattr(runtime, "nc", None)
@@ -341,27 +352,27 @@ class ServiceEndpoints:
                 checks["projection"] = f"catching up: {exc}"
         return checks
 
-    async def metrics_page(self, request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def metrics_page(self, request: Request) -> Response:
+        return Response(generate_latest(self.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    async def digest(self, request: web.Request) -> web.Response:
+    async def digest(self, request: Request) -> Response:
         projection = getattr(self.runtime, "projection", None)
         if projection is None:
-            return web.json_response({"service": self.runtime.name, "error": "read model not started"}, status=503)
+            return JSONResponse({"service": self.runtime.name, "error": "read model not started"}, status_code=503)
         try:
-            at_least = int(request.query.get("at_least", "0"))
+            at_least = int(request.query_params.get("at_least", "0"))
         except ValueError:
-            return web.json_response({"error": "at_least must be a stream sequence number"}, status=400)
+            return JSONResponse({"error": "at_least must be a stream sequence number"}, status_code=400)
         deadline = asyncio.get_running_loop().time() + DIGEST_WAIT_MAX_S
         while projection.last_seq < at_least:
             if asyncio.get_running_loop().time() > deadline:
-                return web.json_response(
+                return JSONResponse(
                     {"service": self.runtime.name, "error": f"read model at {projection.last_seq}, not {at_least}"},
-                    status=503,
+                    status_code=503,
                 )
             await asyncio.sleep(0.01)
         # No await from here on: the digest and the sequence describe the same moment.
-        return web.json_response(
+        return JSONResponse(
             {
                 "service": self.runtime.name,
                 "digest": projection_digest(projection.cases),

@@ -9,8 +9,8 @@ triggered it. The service leaves a parked case out of its days until an operator
 service sees that and decides the case again for the latest day it knows. Parked cases are counted
 in the metric wo_cases_parked and listed by `overdracht parked` and `overdracht status`.
 
-The reason names the exception's type and message, never a personal value: rules raise on
-dates and ids, and the message is cut to 300 characters.
+The reason names the exception's type and message, cut to 300 characters; a validation error
+only by field and error type, never the value (pydantic's own message repeats the input).
 """
 
 import asyncio
@@ -23,6 +23,7 @@ import nats.js.errors
 import structlog
 from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
+from pydantic import ValidationError
 
 log = structlog.get_logger()
 PARKED_BUCKET = "AMV_PARKED"
@@ -45,6 +46,11 @@ class ParkedCase:
 
 
 def reason_of(exc: BaseException) -> str:
+    """The exception's type and message; for a validation error only where and what failed,
+    since pydantic's message repeats the offending input value."""
+    if isinstance(exc, ValidationError):
+        errors = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'} {e['type']}" for e in exc.errors())
+        return f"ValidationError: {exc.title}: {errors}"[:REASON_MAX]
     return f"{type(exc).__name__}: {exc}"[:REASON_MAX]
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from faststream import FastStream
@@ -339,8 +339,19 @@ def nats_security(settings: Settings) -> NatsUserPassword | None:
     return None
 
 
-def build_app(runtime: ServiceRuntime) -> FastStream:
-    """The FastStream application of a service: connects, starts the runtime, stops it cleanly."""
+class Runnable(Protocol):
+    """What `build_app` runs: a service's runtime, or the handoff desk (services/desk/app.py)."""
+
+    name: str
+    settings: Settings
+
+    async def start(self, nc: NATS) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_app(runtime: Runnable) -> FastStream:
+    """The FastStream application of a service (or the desk): connects, starts it, stops it cleanly."""
     settings = runtime.settings
     configure_logging(settings.log_level)
     broker = NatsBroker(

@@ -1,12 +1,14 @@
 """`make run`: the whole system on one machine.
 
 Starts the embedded nats-server (unless NATS_URL names one), provisions the streams, runs the four
-services as child processes, prints where everything is, and on Ctrl-C (or SIGTERM) stops the
-services, then NATS, leaving no process behind. A service that dies is restarted.
+services and the handoff desk (services/desk, unless WO_HTTP_PORT=0) as child processes, prints
+where everything is, and on Ctrl-C (or SIGTERM) stops them, then NATS, leaving no process behind.
+A process that dies is restarted.
 
 Authentication is on by default: the embedded server runs with the accounts and users that
 services/runtime/natsauth.py generates into the data directory (nats-auth.conf), and each service
-logs in as its own user with its password from credentials.json there. WO_NATS_AUTH=off starts it
+logs in as its own user with its password from credentials.json there (the desk as notify, whose
+user may publish the organisations' answers to tasks). WO_NATS_AUTH=off starts it
 without. With NATS_URL set, the services log in with NATS_USER/NATS_PASSWORD from the environment,
 or each as itself from the credentials file WO_NATS_CREDENTIALS names.
 """
@@ -24,13 +26,15 @@ from pathlib import Path
 
 import nats
 
-from services.notify.tokens import ensure_dev_tokens
 from services.runtime import natsauth, provision
+from services.runtime.devtokens import DevTokensError, ensure_dev_tokens
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.settings import Settings
 
 SERVICES = ("intake", "guardianship", "housing", "notify")
+DESK = "desk"  # the handoff desk, a process of its own (python -m services.desk)
+DESK_NATS_USER = "notify"  # the desk answers tasks with notify's NATS permissions
 METRICS_BASE_PORT = 9100  # intake's /healthz, /readyz, /metrics; the other services use the next ports
 
 
@@ -110,19 +114,24 @@ async def _provision(url: str, settings: Settings, login: dict[str, str]) -> Non
 DEV_TOKENS_FILE = "org-tokens.json"
 
 
-def _handoff_desk(settings: Settings, data_dir: Path) -> tuple[dict[str, str], str]:
-    """notify's handoff desk: the environment its sign-in tokens need and the banner lines. Unless
-    WO_ORG_TOKENS or WO_ORG_TOKENS_FILE is set, every organisation of the directory gets a
+def _handoff_desk(settings: Settings, data_dir: Path) -> tuple[dict[str, str] | None, str]:
+    """The handoff desk: the environment it runs with (None: not started) and the banner lines.
+    Unless WO_ORG_TOKENS or WO_ORG_TOKENS_FILE is set, every organisation of the directory gets a
     development token, kept in <data dir>/org-tokens.json (readable by its owner only)."""
     if not settings.http_port:
-        return {}, "Handoff desk: off (WO_HTTP_PORT=0)\n"
+        return None, "Handoff desk: off (WO_HTTP_PORT=0)\n"
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
     url = f"http://{host}:{settings.http_port}"
+    if not _port_free(settings.http_port):
+        return None, f"Handoff desk: off, port {settings.http_port} is in use (set WO_HTTP_PORT to another port)\n"
     if settings.org_tokens or settings.org_tokens_file:
         source = "WO_ORG_TOKENS" if settings.org_tokens else f"WO_ORG_TOKENS_FILE ({settings.org_tokens_file})"
         return {}, f"Handoff desk: {url}  (API and its OpenAPI page: {url}/docs; tokens from {source})\n"
     path = data_dir / DEV_TOKENS_FILE
-    tokens = ensure_dev_tokens(path, load_directory(settings.directory or None).organisations())
+    try:
+        tokens = ensure_dev_tokens(path, load_directory(settings.directory or None).organisations())
+    except DevTokensError as exc:
+        raise SystemExit(f"Handoff desk: {exc}") from exc
     listed = "\n".join(f"    {org:<18} {token}" for org, token in tokens.items())
     return {"WO_ORG_TOKENS_FILE": str(path)}, f"""Handoff desk: {url}  (API and its OpenAPI page: {url}/docs)
   Sign in with your organisation's token (development tokens, kept in {path}):
@@ -145,7 +154,7 @@ def stop_processes(processes: Iterable[subprocess.Popen], timeout_s: float = 15.
             process.wait()
 
 
-def _start_service(name: str, env: dict[str, str]) -> subprocess.Popen:
+def _start_process(name: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env, start_new_session=True)
 
 
@@ -190,14 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         url = embedded.url
     env = {**os.environ, "NATS_URL": url}
     desk_env, desk_banner = _handoff_desk(settings, data_dir or Path(os.environ.get("WO_DATA_DIR", "var")).resolve())
-    env.update(desk_env)
     passwords = natsauth.load_credentials(credentials_file) if credentials_file else {}
 
     def service_env(name: str) -> dict[str, str]:
-        """Each service logs in as itself when the credentials are known, and serves its endpoints on its own port."""
-        own = {**env, "WO_METRICS_PORT": str(metrics_ports[name])}
-        if name in passwords:
-            return {**own, "NATS_USER": name, "NATS_PASSWORD": passwords[name]}
+        """Each service logs in as itself when the credentials are known, and serves its endpoints on
+        its own port; the desk logs in as notify and serves on WO_HTTP_PORT."""
+        if name == DESK:
+            own, login = {**env, **(desk_env or {})}, DESK_NATS_USER
+        else:
+            own, login = {**env, "WO_METRICS_PORT": str(metrics_ports[name])}, name
+        if login in passwords:
+            return {**own, "NATS_USER": login, "NATS_PASSWORD": passwords[login]}
         return own
 
     ops_login = (
@@ -216,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         asyncio.run(_provision(url, settings, ops_login))
-        for name in SERVICES:
-            children[name] = _start_service(name, service_env(name))
+        for name in (*SERVICES, DESK) if desk_env is not None else SERVICES:
+            children[name] = _start_process(name, service_env(name))
         print(_banner(url, data_dir, credentials_file), flush=True)
         print(_metrics_banner(url, metrics_ports), flush=True)
         print(desk_banner, flush=True)
@@ -225,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
             for name, child in children.items():
                 if child.poll() is not None and not stopping:
-                    print(f"service {name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
-                    children[name] = _start_service(name, service_env(name))
+                    print(f"{name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
+                    children[name] = _start_process(name, service_env(name))
     finally:
         stop_processes(children.values())
         if embedded is not None:

@@ -86,9 +86,9 @@ class Stack:
     def __init__(self) -> None:
         self.project = f"wo-e2e-{secrets.token_hex(4)}"
         ports: set[int] = set()
-        while len(ports) < 2 + len(SERVICES):
+        while len(ports) < 3 + len(SERVICES):
             ports.add(free_port())
-        names = ["NATS_HOST_PORT", "NATS_MONITOR_HOST_PORT"] + [f"{s.upper()}_METRICS_HOST_PORT" for s in SERVICES]
+        names = ["NATS_HOST_PORT", "NATS_MONITOR_HOST_PORT", "DESK_HOST_PORT"] + [f"{s.upper()}_METRICS_HOST_PORT" for s in SERVICES]
         self.ports = dict(zip(names, sorted(ports)))
         # Only .env.example's defaults and these: nothing of the caller's environment that the file reads.
         documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (REPO / ENV_FILE).read_text(), re.M))

@@ -26,6 +26,7 @@ NATSAUTH_MODULE = "services.runtime.natsauth"
 AUTH_VOLUME = "nats-auth"
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}")
 IMAGE_DIR = "/opt/warme-overdracht/"
+DESK = "desk"  # the handoff desk: logs in as notify, serves on WO_HTTP_PORT, has no metrics port
 
 
 def compose(name: str) -> dict:
@@ -97,7 +98,7 @@ def python_module(service: dict) -> str | None:
 
 
 def app_services(spec: dict) -> dict[str, dict]:
-    """The four long-running services (`python -m services.<name>`), not the one-shot helpers."""
+    """The four long-running services and the desk (`python -m services.<name>`), not the one-shot helpers."""
     return {name: s for name, s in spec["services"].items() if (python_module(s) or "").count(".") == 1}
 
 
@@ -128,9 +129,9 @@ def spec(request) -> dict:
     return compose(request.param)
 
 
-def test_the_four_services_run_from_their_modules(spec) -> None:
+def test_the_four_services_and_the_desk_run_from_their_modules(spec) -> None:
     modules = {python_module(s) for s in app_services(spec).values()}
-    assert modules == {f"services.{name}" for name in ("intake", "guardianship", "housing", "notify")}
+    assert modules == {f"services.{name}" for name in ("intake", "guardianship", "housing", "notify", DESK)}
     for module in modules:
         assert (REPO / module.replace(".", "/") / "__main__.py").is_file(), module
     helpers = {python_module(s) for s in spec["services"].values()} - modules - {None}
@@ -313,8 +314,9 @@ def test_each_service_logs_in_as_its_own_user_with_its_password_file(spec) -> No
     data_dir = auth_dir(spec)
     for name, service in app_services(spec).items():
         env = service["environment"]
-        assert env["NATS_USER"] == name and name in natsauth.SERVICES, name
-        assert env["NATS_PASSWORD_FILE"] == f"{data_dir}/{natsauth.PASSWORDS_DIR}/{name}", name
+        user = "notify" if name == DESK else name  # the desk answers tasks with notify's permissions
+        assert env["NATS_USER"] == user and user in natsauth.SERVICES, name
+        assert env["NATS_PASSWORD_FILE"] == f"{data_dir}/{natsauth.PASSWORDS_DIR}/{user}", name
         assert "NATS_PASSWORD" not in env, name
         assert named_mounts(service)[AUTH_VOLUME] == (data_dir, True), f"{name}: mounted read-only where written"
         assert depends_on(service).get("nats-auth") == "service_completed_successfully", name
@@ -330,6 +332,8 @@ def test_the_image_owns_the_credentials_directory_so_a_new_volume_is_its_users()
 def test_each_service_serves_its_endpoints_on_a_port_of_its_own_on_the_host_loopback(spec) -> None:
     host_ports = []
     for name, service in app_services(spec).items():
+        if name == DESK:
+            continue
         port = service["environment"]["WO_METRICS_PORT"]
         assert int(port) > 0, name
         [published] = service["ports"]
@@ -340,6 +344,16 @@ def test_each_service_serves_its_endpoints_on_a_port_of_its_own_on_the_host_loop
     assert host_ports == list(range(host_ports[0], host_ports[0] + 4)), "consecutive, intake first (overdracht)"
     nats_ports = {int(interpolate(p).split(":")[-2]) for n in nats_services(spec).values() for p in n["ports"]}
     assert not nats_ports & set(host_ports)
+
+
+def test_the_desk_serves_its_page_api_and_healthz_on_the_host_loopback(spec) -> None:
+    desk = spec["services"][DESK]
+    env = desk["environment"]
+    assert (env["WO_HTTP_HOST"], env["WO_METRICS_PORT"]) == ("0.0.0.0", "0")
+    [published] = desk["ports"]
+    host, host_port, container_port = interpolate(published).split(":")
+    assert (host, container_port) == ("127.0.0.1", env["WO_HTTP_PORT"]) and "DESK_HOST_PORT" in published
+    assert int(host_port) == Settings.model_fields["http_port"].default  # where `make run` serves it too
 
 
 @pytest.mark.parametrize("name", COMPOSE_FILES)

@@ -40,3 +40,12 @@ async def test_an_unreadable_password_file_is_the_unhealthy_answer(healthcheck, 
     monkeypatch.setenv("NATS_PASSWORD_FILE", str(tmp_path / "missing"))
     problem = await healthcheck.check("intake")
     assert problem.startswith("no NATS login:") and f"NATS_PASSWORD_FILE={tmp_path / 'missing'}" in problem
+
+
+async def test_the_desk_is_asked_itself_and_is_unhealthy_when_it_does_not_answer(healthcheck, monkeypatch) -> None:
+    from services.runtime.natsserver import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("WO_HTTP_PORT", str(port))
+    problem = await healthcheck.check_desk()
+    assert problem.startswith(f"no answer from the handoff desk at http://127.0.0.1:{port}/healthz")

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import nats
 import nats.errors
 import nats.js.errors
@@ -517,17 +518,18 @@ def _settings_for(server: AuthServer, service: str):
 
 
 async def test_make_run_starts_with_authentication_and_the_first_case_example_gets_its_task() -> None:
-    """`make run` (the supervisor, real processes) with its generated dev credentials, and
-    examples/first_case.py logging in as nidos and gm0855."""
+    """`make run` (the supervisor, real processes) with its generated dev credentials,
+    examples/first_case.py logging in as nidos and gm0855, and the handoff desk (its own process,
+    logged in as notify) showing gm0855 the task."""
     with tempfile.TemporaryDirectory(prefix="wo-make-run-") as data_dir:
         # Credentials made beforehand (cheaply hashed) are kept by `make run`, not replaced.
         earlier = natsauth.ensure_dev_credentials(Path(data_dir), rounds=FAST_BCRYPT_ROUNDS).passwords
-        port = free_port()
+        port, desk_port = free_port(), free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "WO_"))},
             "WO_NATS_PORT": str(port),
             "WO_DATA_DIR": data_dir,
-            "WO_HTTP_PORT": "0",
+            "WO_HTTP_PORT": str(desk_port),
             "LOG_LEVEL": "WARNING",
         }
         output = Path(data_dir) / "make-run.out"
@@ -557,6 +559,18 @@ async def test_make_run_starts_with_authentication_and_the_first_case_example_ge
                 capture_output=True, text=True, timeout=60,
             )
             assert "gm0855 accepted the task" in example.stdout, example.stdout + example.stderr
+            token = json.loads((Path(data_dir) / "org-tokens.json").read_text())["gm0855"]
+            assert token in text, "make run prints the desk's development tokens"
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{desk_port}", timeout=10) as desk:
+                while True:
+                    try:
+                        inbox = await desk.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
+                        if inbox.status_code == 200 and "accepted" in {t["status"] for t in inbox.json()["tasks"]}:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    assert time.monotonic() < deadline + 60, "the desk never showed gm0855 the task it accepted"
+                    await asyncio.sleep(0.2)
 
             connections = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port + 4000}/connz?auth=true", timeout=5))
             logged_in = {c.get("authorized_user") for c in connections["connections"]}

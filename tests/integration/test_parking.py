@@ -36,8 +36,9 @@ async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_de
     assert parked.reason.startswith("ValueError")
     intake, _ = system.running["intake"]
     assert intake.parking.is_parked(poisoned)
+    parked_in_intake = len(await parked_cases(nc, "intake"))  # earlier tests' unfoldable events park theirs too
     metrics = generate_latest(intake.metrics.registry).decode()
-    assert 'wo_cases_parked{service="intake"} 1.0' in metrics
+    assert f'wo_cases_parked{{service="intake"}} {float(parked_in_intake)}' in metrics
 
     # The operator retries before fixing anything: the case is decided again and parked again.
     assert await retry(nc, "intake", poisoned)

@@ -1,4 +1,4 @@
-"""The handoff desk in integration tests: the four services with notify's desk on a free port, the
+"""The handoff desk in integration tests: the four services and the desk on a free port, the
 organisations' tokens, and a case driven as partners drive it."""
 
 import json
@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import httpx
+import nats
 from nats.aio.client import Client as NATS
 
 from ops.quiesce import wait_until_idle
+from services.desk.app import DeskProcess
 from services.runtime.natsserver import free_port
 from tests.support.partner import eventually, new_case_id, report, start_day
 from tests.support.system import RunningSystem
@@ -29,12 +31,17 @@ def auth(org: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def desk_system(broker_url: str) -> AsyncIterator[tuple[RunningSystem, str]]:
-    """The four services, notify serving its desk; yields the system and the desk's base URL."""
+    """The four services and the desk; yields the system and the desk's base URL."""
     port = free_port()
     system = await RunningSystem(broker_url, ack_wait_s=2.0, http_port=port, org_tokens=json.dumps(TOKENS)).start()
+    desk = DeskProcess(system.settings)
+    nc = await nats.connect(broker_url)
     try:
+        await desk.start(nc)
         yield system, f"http://127.0.0.1:{port}"
     finally:
+        await desk.stop()
+        await nc.close()
         await system.stop()
 
 

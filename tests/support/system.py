@@ -20,7 +20,7 @@ SERVICE_CLASSES: dict[str, type[ServiceRuntime]] = {
 
 class RunningSystem:
     def __init__(self, nats_url: str, **settings: object) -> None:
-        settings.setdefault("http_port", 0)  # notify's handoff desk only where a test asks for a port
+        settings.setdefault("http_port", 0)  # the handoff desk (services/desk) only where a test asks for a port
         self.settings = Settings(nats_url=nats_url, **settings)
         self.running: dict[str, tuple[ServiceRuntime, NATS]] = {}
 

@@ -73,3 +73,4 @@ def test_the_consumers_are_those_the_decider_declares(decider):
         assert f"{decider.service}-reactions" not in durables
     if decider.reports:
         assert durables[f"{decider.service}-inbox"].filter_subjects == decider.inbox_filters()
+

@@ -1,6 +1,7 @@
 """What the handoff desk shows, decided without I/O: which cases an organisation may see, its inbox
 in the order a caseworker should work it, who is responsible for the young person now, and what a
-municipality's coordinator must look after. `web.py` only renders these.
+municipality's coordinator must look after. The API and the pages (`core.py`, `api.py`, `pages.py`)
+only render these.
 
 "Today" is the day of the last `DayStarted` (time is an event, see contracts/clock.py); callers
 pass it in, so the same projection and day always give the same page.
@@ -23,7 +24,7 @@ from contracts.events import (
 from contracts.ids import municipality_of, organisation_kind
 from services.notify.rules import ANSWERED_BY, TRANSITIONS
 from services.notify.state import NotifyCase, Task
-from services.notify.timeline import KIND_TEXT, describe, who
+from services.monitoring.timeline import KIND_TEXT, describe, who
 
 GUARDIAN = "nidos"  # every AMV's guardian until support ends (§2.3)
 

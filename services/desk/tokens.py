@@ -2,14 +2,12 @@
 
 `WO_ORG_TOKENS` holds JSON `{"gm0855": "<token>", …}`; otherwise `WO_ORG_TOKENS_FILE` names a JSON
 file of the same shape. A caseworker signs in with the organisation's token; the API takes it as a
-Bearer token. `make run` writes development tokens for every organisation to var/org-tokens.json.
+Bearer token. `make run` writes development tokens for every organisation to var/org-tokens.json
+(services/runtime/devtokens.py) and hands the desk that file.
 """
 
 import hmac
 import json
-import os
-import secrets
-from collections.abc import Iterable
 from pathlib import Path
 
 from contracts.ids import organisation_kind
@@ -72,17 +70,3 @@ def load_tokens(org_tokens: str, org_tokens_file: str) -> OrgTokens:
             raise TokenConfigError(f"WO_ORG_TOKENS_FILE {path} cannot be read: {exc.strerror}") from exc
         return OrgTokens(parse_tokens(text, f"WO_ORG_TOKENS_FILE {path}"))
     return OrgTokens({})
-
-
-def ensure_dev_tokens(path: Path, orgs: Iterable[str]) -> dict[str, str]:
-    """Development tokens for `make run`: the file at `path` if it is there (tokens stay the same
-    across restarts), else a new random token per organisation, written readable by the owner only."""
-    if path.exists():
-        return parse_tokens(path.read_text(), str(path))
-    tokens = {org: secrets.token_urlsafe(24) for org in sorted(orgs)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump(tokens, file, indent=2)
-        file.write("\n")
-    return tokens

@@ -18,7 +18,8 @@ from contracts.events import (
     TaskDeclined,
     TaskStarted,
 )
-from services.notify import desk, rules, state
+from services.desk import desk
+from services.notify import rules, state
 from tests.support.domain import Story, reported
 
 CASE = "case-desk01"

@@ -1,11 +1,10 @@
 """Sign-in tokens of the handoff desk: read from WO_ORG_TOKENS or a file, refused when unsafe."""
 
 import json
-import stat
 
 import pytest
 
-from services.notify.tokens import TokenConfigError, ensure_dev_tokens, load_tokens
+from services.desk.tokens import TokenConfigError, load_tokens
 
 GOOD = {"gm0855": "a" * 16 + "-gm0855", "regie-gm0855": "b" * 16 + "-regie"}
 
@@ -50,11 +49,3 @@ def test_a_missing_file_is_named(tmp_path) -> None:
     with pytest.raises(TokenConfigError, match="tokens.json cannot be read"):
         load_tokens("", str(tmp_path / "tokens.json"))
 
-
-def test_dev_tokens_are_made_once_private_to_the_owner_and_kept(tmp_path) -> None:
-    path = tmp_path / "var" / "org-tokens.json"
-    first = ensure_dev_tokens(path, ["gm0855", "nidos"])
-    assert set(first) == {"gm0855", "nidos"} and len(set(first.values())) == 2
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert ensure_dev_tokens(path, ["gm0855", "nidos", "ind"]) == first  # the file is kept as it is
-    assert load_tokens("", str(path)).org_of(first["nidos"]) == "nidos"
