@@ -7,7 +7,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-import aiohttp
+import httpx
 import nats
 from nats.aio.client import Client as NATS
 from prometheus_client.parser import text_string_to_metric_families
@@ -114,11 +114,11 @@ async def overdracht(*args: str, nats_url: str, metrics_port: int | None = None,
 
 async def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """GET /metrics, parsed with prometheus_client's own parser: {(sample name, labels): value}."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        async with http.get(f"{url}/metrics") as response:
-            text = await response.text()
-            assert response.status == 200, text
-            assert response.headers["Content-Type"].startswith("text/plain")
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+        response = await http.get(f"{url}/metrics")
+    text = response.text
+    assert response.status_code == 200, text
+    assert response.headers["Content-Type"].startswith("text/plain")
     samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -135,9 +135,9 @@ def total(samples: dict, name: str, **labels: str) -> float:
 
 
 async def get_json(url: str) -> tuple[int, dict]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        async with http.get(url) as response:
-            return response.status, await response.json(content_type=None)
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        response = await http.get(url)
+    return response.status_code, response.json()
 
 
 async def settle(nc: NATS, timeout_s: float = 120.0) -> None:
