@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from enum import IntEnum
@@ -83,16 +83,11 @@ class Target:
 
 
 async def connect(target: Target) -> NATS:
-    try:
-        return await connection.connect(target.nats_url, target.login)
-    except connection.NotANatsUrl as exc:
-        raise OpsError(f"--nats-url: {exc}", Code.USAGE) from None
-    except connection.Unreachable as exc:
-        raise OpsError(str(exc), Code.UNAVAILABLE) from None
+    return await connection.connect(target.nats_url, target.login)
 
 
 def run(ctx: typer.Context, work: Callable[[NATS], Awaitable[Code]]) -> NoReturn:
-    """Connect, do `work`, close; turn every expected failure into a one-line message and exit code."""
+    """Connect, do `work`, close, and exit with its code (see `execute`)."""
     target: Target = ctx.obj
 
     async def main() -> Code:
@@ -102,20 +97,33 @@ def run(ctx: typer.Context, work: Callable[[NATS], Awaitable[Code]]) -> NoReturn
         finally:
             await nc.close()
 
+    execute(main())
+
+
+def execute(main: Coroutine[Any, Any, Code]) -> NoReturn:
+    """Run `main` and exit with its code; turn every expected failure into a one-line message and
+    the exit code it stands for."""
     try:
-        code = asyncio.run(main())
+        code = asyncio.run(main)
     except OpsError as exc:
         fail(str(exc), exc.code)
+    except connection.NotANatsUrl as exc:
+        fail(f"--nats-url: {exc}", Code.USAGE)
+    except connection.Unreachable as exc:
+        fail(str(exc), Code.UNAVAILABLE)
     except nats.js.errors.NotFoundError as exc:
         fail(f"not found in JetStream ({exc.description}): has the system been started once, so that its streams "
              "and consumers exist?", Code.UNAVAILABLE)
+    except nats.js.errors.ServiceUnavailableError as exc:
+        fail(f"JetStream is not available ({exc.description})", Code.UNAVAILABLE)
     except nats.errors.NoRespondersError:
         fail("JetStream did not answer: is JetStream enabled on this NATS server, and the system started?",
              Code.UNAVAILABLE)
     except nats.js.errors.APIError as exc:
         fail(f"refused by NATS: {exc.description or exc} (error {exc.err_code})", Code.ALERT)
     except (TimeoutError, nats.errors.ConnectionClosedError) as exc:
-        fail(f"NATS stopped answering ({type(exc).__name__}); try again, or check the server", Code.UNAVAILABLE)
+        fail(f"NATS stopped answering ({type(exc).__name__}{': ' if str(exc) else ''}{exc}); try again, or check "
+             "the server", Code.UNAVAILABLE)
     raise typer.Exit(code)
 
 

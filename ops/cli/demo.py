@@ -1,13 +1,11 @@
 """`overdracht demo` (`make demo`): synthetic cases through a year, against the running system."""
 
-import asyncio
 from typing import Annotated
 
 import typer
 
 from ops import demo as scenarios
-from ops.cli.common import Code, JsonFlag, OpsError, fail, iso_day, print_json, say
-from ops.connection import NotANatsUrl, Unreachable
+from ops.cli.common import Code, JsonFlag, OpsError, execute, iso_day, print_json, say
 
 
 def demo(
@@ -25,18 +23,20 @@ def demo(
     timeline. With --json: {"tasks": {org: [...]}, "timelines": [...], "cases", "days", "seconds"}.
     """
     first = iso_day(start, "--start")
-    try:
-        shown = asyncio.run(scenarios.run(ctx.obj.nats_url, first, days))
-    except NotANatsUrl as exc:
-        fail(f"--nats-url: {exc}", Code.USAGE)
-    except (Unreachable, TimeoutError, OpsError) as exc:
-        fail(str(exc) or type(exc).__name__, Code.UNAVAILABLE)
-    if json_output:
-        print_json(shown)
-    else:
-        say(scenarios.report(shown))
-        say(f"\n{shown['cases']} cases through {days} days in {shown['seconds']:.1f} s")
-    raise typer.Exit(Code.OK)
+
+    async def main() -> Code:
+        try:
+            shown = await scenarios.run(ctx.obj.nats_url, first, days)
+        except RuntimeError as exc:  # the system it started stopped at once
+            raise OpsError(f"the demo's own system did not start: {exc}", Code.UNAVAILABLE) from None
+        if json_output:
+            print_json(shown)
+        else:
+            say(scenarios.report(shown))
+            say(f"\n{shown['cases']} cases through {days} days in {shown['seconds']:.1f} s")
+        return Code.OK
+
+    execute(main())
 
 
 COMMANDS = {"demo": demo}

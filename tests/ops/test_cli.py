@@ -16,7 +16,6 @@ import ops.cli.cases
 from ops.cli import app
 from ops.cli.common import EXIT_CODES, Code
 from services.runtime.directory import Directory, load_directory
-from services.runtime.eventstore import read_stream
 from tests.ops.support import ServicesWithEndpoints, closed_port, overdracht, settle
 from tests.support.partner import case_events, envelope, new_case_id, publish, publish_raw, rejection_of, start_day, tasks_of_case
 
