@@ -24,7 +24,7 @@ test: $(INSTALLED) ## run every test against a real nats-server
 	$(BIN)/python -m pytest
 
 demo: $(INSTALLED) ## play synthetic cases through a year against the running system (or a fresh one)
-	$(BIN)/python -m ops.demo
+	$(BIN)/overdracht demo
 
 contracts: $(INSTALLED) ## regenerate contracts/schemas/, contracts/asyncapi.yaml and docs/partners.md from the models
 	$(BIN)/python -m contracts.export

@@ -1,7 +1,5 @@
-"""Webhook dead letters: tasks a webhook kept refusing, parked for an operator.
-
-    python -m ops.deadletters list [--json]   every dead letter, and whether it was redriven and delivered since
-    python -m ops.deadletters redrive SEQ     re-queue dead letter SEQ: notify tries its webhooks again
+"""Webhook dead letters: tasks a webhook kept refusing, parked for an operator
+(`overdracht dead-letters list` and `overdracht dead-letters redrive SEQ`, ops/cli/deadletters.py).
 
 A dead letter is the task, untouched, on amv.deadletter.notify.webhooks (stream AMV_REJECTED) with
 the failing webhooks, the attempts and the reasons in headers. Redriving publishes it to
@@ -9,20 +7,16 @@ amv.webhooks.redrive.<owner>.<EventType>, where notify gives it a fresh series o
 (WO_WEBHOOK_MAX_ATTEMPTS), skipping webhooks that already have it. It is never published to
 amv.tasks.… again, so partners reading NATS do not see it twice. Redriving the same dead letter
 twice within the de-duplication window is recognised and does nothing the second time.
-Connects to NATS_URL (default nats://127.0.0.1:4222).
 """
 
-import argparse
-import asyncio
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-import nats
 import nats.js.errors
 from nats.aio.client import Client as NATS
 
-from ops.rejected import connect_as_ops
+from contracts import subjects
 from services.notify.delivery import (
     DEAD_LETTER_SUBJECT,
     DELIVERED,
@@ -35,7 +29,6 @@ from services.notify.delivery import (
 from services.notify.webhooks import attempts_subject, owner_and_type, redrive_subject
 from services.runtime.eventstore import read_stream
 from services.runtime.provision import REJECTED_STREAM, WEBHOOKS_PREFIX, WEBHOOKS_STREAM
-from services.runtime.settings import Settings
 
 HEADER_REDRIVE_OF = "Wo-Redrive-Of"
 
@@ -139,60 +132,25 @@ async def redrive(nc: NATS, seq: int) -> Redriven:
     return Redriven(seq, ack.seq, bool(ack.duplicate))
 
 
-def _table(letters: list[DeadLetter]) -> str:
-    if not letters:
-        return "No webhook dead letters."
-    lines = [f"{'seq':>6}  {'dead-lettered at':<19}  {'status':<9}  {'owner':<16}  {'attempts':>8}  {'delivery id':<36}  reason"]
-    for letter in letters:
-        lines.append(
-            f"{letter.seq:>6}  {letter.time[:19].replace('T', ' '):<19}  {letter.status:<9}  {letter.owner:<16}  "
-            f"{letter.attempts:>8}  {letter.delivery_id:<36}  {letter.reason}"
-        )
-    return "\n".join(lines)
+async def consumer_dead_letters(nc: NATS) -> list[dict]:
+    """Messages a service's consumer gave up on (amv.deadletter.<service>.<consumer>), besides the
+    webhook ones above."""
+    rows = []
+    for msg in await read_stream(nc, REJECTED_STREAM, f"{subjects.DEAD_LETTER_PREFIX}.>"):
+        if msg.subject == DEAD_LETTER_SUBJECT:
+            continue
+        rows.append({
+            "seq": msg.seq,
+            "kind": "consumer",
+            "dead_letter_subject": msg.subject,
+            "original_subject": msg.headers.get("Wo-Original-Subject", ""),
+            "original": f"{msg.headers.get('Wo-Original-Stream', '')} #{msg.headers.get('Wo-Original-Sequence', '')}",
+            "reason": msg.headers.get(HEADER_ERROR_REASON, ""),
+        })
+    return rows
 
 
-async def _run(args: argparse.Namespace) -> int:
-    url = Settings().nats_url
-    nc = await connect_as_ops(Settings())  # with NATS auth on (make run, compose) only ops may read these
-    try:
-        for stream in (REJECTED_STREAM, WEBHOOKS_STREAM):
-            try:
-                await nc.jetstream().stream_info(stream)
-            except nats.js.errors.NotFoundError:
-                print(f"{url} has no stream {stream}: is this the system's NATS (make run starts it)?", file=sys.stderr)
-                return 2
-        if args.command == "list":
-            letters = await dead_letters(nc)
-            if args.json:
-                print(json.dumps([asdict(letter) | {"status": letter.status} for letter in letters], indent=2))
-            else:
-                print(_table(letters))
-            return 0
-        try:
-            done = await redrive(nc, args.seq)
-        except NotAWebhookDeadLetter as exc:
-            print(f"cannot redrive: {exc}", file=sys.stderr)
-            return 1
-        if done.already:
-            print(f"dead letter {done.deadletter_seq} was already redriven (as {done.redrive_seq}); nothing done")
-        else:
-            print(f"dead letter {done.deadletter_seq} re-queued for delivery (as {done.redrive_seq})")
-        return 0
-    finally:
-        await nc.close()
+if __name__ == "__main__":  # the older spelling, still named in services' docstrings: `overdracht dead-letters`
+    from ops.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.deadletters", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="list webhook dead letters")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    again = commands.add_parser("redrive", help="re-queue one dead letter for delivery")
-    again.add_argument("seq", type=int, help="the dead letter's sequence, as `list` shows it")
-    return asyncio.run(_run(parser.parse_args(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    main(["dead-letters", *sys.argv[1:]])

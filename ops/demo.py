@@ -1,4 +1,5 @@
-"""`make demo`: several realistic, synthetic cases through a year of days, in under a minute.
+"""`make demo` (`overdracht demo`): several realistic, synthetic cases through a year of days, in
+under a minute.
 
 Runs against the system `make run` started (NATS_URL, default nats://127.0.0.1:4222); if none
 answers, it starts one for the duration of the demo. It logs in as the operator `ops`
@@ -6,15 +7,11 @@ answers, it starts one for the duration of the demo. It logs in as the operator 
 Partners publish their facts on the day they happen; organisations accept the tasks they receive
 after a few days, except where a scenario says nobody does. Then it prints, per organisation, the
 tasks it received, and every case's timeline.
-
-    python -m ops.demo [--start 2026-01-05] [--days 365]
 """
 
-import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
-import nats
 from nats.aio.client import Client as NATS
 
 from contracts.clock import start_of
+from ops.connection import answers, connect, credentials_file, ops_login
 from ops.partner import publish, start_day
 from ops.quiesce import wait_until_idle
 from services.monitoring.timeline import timeline
@@ -112,34 +108,22 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-async def _started_system() -> tuple[str, subprocess.Popen | None, Path]:
-    """NATS_URL if a server answers there; else a fresh system (`make run`'s supervisor) of our own.
+def started_system(url: str) -> tuple[str, subprocess.Popen | None, Path]:
+    """`url` if a server answers there; else a fresh system (`make run`'s supervisor) of our own.
     Also where the system's dev credentials are (they may not exist: a server without authentication)."""
-    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if answers(url):
-        data_dir = Path(os.environ.get("WO_DATA_DIR", "var"))
-        return url, None, Path(os.environ.get("WO_NATS_CREDENTIALS") or data_dir / natsauth.CREDENTIALS_FILE)
+        return url, None, credentials_file()
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="wo-demo-"))
     env = {**os.environ, "WO_NATS_PORT": str(port), "WO_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
     env.pop("NATS_URL", None)
+    env.pop("WO_NATS_CREDENTIALS", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "services.runtime.supervisor"], env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
     wait_for_port("127.0.0.1", port, process=process)
-    print(f"no system answered at {url}; started one on port {port} for this demo")
+    print(f"no system answered at {url}; started one on port {port} for this demo", file=sys.stderr)
     return f"nats://127.0.0.1:{port}", process, data_dir / natsauth.CREDENTIALS_FILE
-
-
-def answers(url: str) -> bool:
-    """Does a server accept TCP connections at the first address of `url`? (nats-py's own connect
-    keeps retrying a refused initial connection, so this asks the socket directly.)"""
-    target = urlparse(url.split(",")[0])
-    try:
-        with socket.create_connection((target.hostname or "127.0.0.1", target.port or 4222), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 async def _wait_for_consumers(nc: NATS, timeout_s: float = 60.0) -> None:
@@ -164,14 +148,14 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
         for day, org, event_type, data in s.reports:
             by_day[day].append((case_ids[s.label], org, event_type, data))
     scenario_of = {case_ids[s.label]: s for s in plays}
-    answers: dict[date, list[tuple[str, str, str]]] = defaultdict(list)  # day -> (org, case, task id)
+    replies: dict[date, list[tuple[str, str, str]]] = defaultdict(list)  # day -> (org, case, task id)
     seen_tasks: set[str] = set()
     for offset in range(days):
         day = start + timedelta(days=offset)
         office_hours = start_of(day) + timedelta(hours=10)
         for case_id, org, event_type, data in by_day.get(day, []):
             await publish(nc, org, event_type, case_id, data, time=office_hours)
-        for org, case_id, task_id in answers.pop(day, []):
+        for org, case_id, task_id in replies.pop(day, []):
             await publish(nc, org, "TaskAccepted", case_id, {"task_id": task_id}, time=office_hours)
         await wait_until_idle(nc)
         await start_day(nc, day)
@@ -186,56 +170,56 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
             if kind in scenario.never_accepted:
                 continue
             when = scenario.late_accepted.get(kind, day + ACCEPT_AFTER)
-            answers[max(when, day + timedelta(days=1))].append((task["data"]["owner"], task["subject"], task["data"]["task_id"]))
+            replies[max(when, day + timedelta(days=1))].append((task["data"]["owner"], task["subject"], task["data"]["task_id"]))
     return {case_id: label for label, case_id in case_ids.items()}
 
 
-async def report(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> str:
-    lines: list[str] = []
-    per_org: dict[str, list[str]] = defaultdict(list)
+async def summary(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> dict:
+    """What the demo shows: per organisation the tasks it received, and every case's timeline."""
+    per_org: dict[str, list[dict]] = defaultdict(list)
     for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
         task = json.loads(msg.data)
         if task["subject"] in cases:
             t = task["data"]
-            per_org[t["owner"]].append(f"    due {t['due']}  {t['kind']:<31} {task['subject']}  (from {t['requester']})")
-    lines.append("TASKS PER ORGANISATION")
-    for org in sorted(per_org):
-        lines.append(f"  {org}: {len(per_org[org])} task(s)")
-        lines += sorted(per_org[org])
+            per_org[t["owner"]].append({"due": t["due"], "kind": t["kind"], "case_id": task["subject"],
+                                        "requester": t["requester"]})
     stories = {s.label: s.story for s in plays}
+    timelines = []
     for case_id, label in cases.items():
         events = [decode(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.>")]
-        lines += ["", f"TIMELINE {case_id}", f"  {stories[label]}"]
-        lines += [f"  {line}" for line in timeline(events)]
+        timelines.append({"case_id": case_id, "scenario": label, "story": stories[label], "lines": list(timeline(events))})
+    tasks = {org: sorted(per_org[org], key=lambda t: (t["due"], t["kind"], t["case_id"])) for org in sorted(per_org)}
+    return {"tasks": tasks, "timelines": timelines}
+
+
+def report(shown: dict) -> str:
+    """The summary as text."""
+    lines = ["TASKS PER ORGANISATION"]
+    for org, tasks in shown["tasks"].items():
+        lines.append(f"  {org}: {len(tasks)} task(s)")
+        lines += [f"    due {t['due']}  {t['kind']:<31} {t['case_id']}  (from {t['requester']})" for t in tasks]
+    for case in shown["timelines"]:
+        lines += ["", f"TIMELINE {case['case_id']}", f"  {case['story']}"]
+        lines += [f"  {line}" for line in case["lines"]]
     return "\n".join(lines)
 
 
-async def run(start: date, days: int) -> int:
-    url, process, credentials_file = await _started_system()
+async def run(url: str, start: date, days: int) -> dict:
+    """Play every scenario from `start` for `days` days against the system at `url` (or one of our
+    own); the summary, with the days played and the seconds it took."""
+    url, process, credentials = started_system(url)
     try:
-        nc = await nats.connect(url, **natsauth.client_options(natsauth.OPS_USER, credentials_file))
-        await _wait_for_consumers(nc)
-        began = time.monotonic()
-        plays = scenarios()
-        cases = await play(nc, start, days, plays, uuid.uuid4().hex[:6])
-        print(await report(nc, cases, plays))
-        print(f"\n{len(plays)} cases through {days} days in {time.monotonic() - began:.1f} s")
-        await nc.close()
+        nc = await connect(url, ops_login(credentials))
+        try:
+            await _wait_for_consumers(nc)
+            began = time.monotonic()
+            plays = scenarios()
+            cases = await play(nc, start, days, plays, uuid.uuid4().hex[:6])
+            shown = await summary(nc, cases, plays)
+            return shown | {"cases": len(plays), "days": days, "seconds": round(time.monotonic() - began, 1)}
+        finally:
+            await nc.close()
     finally:
         if process is not None:
             process.terminate()
             process.wait(30)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 5), help="first day (YYYY-MM-DD)")
-    parser.add_argument("--days", type=int, default=365, help="how many days to play (default 365)")
-    args = parser.parse_args(argv)
-    return asyncio.run(run(args.start, args.days))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

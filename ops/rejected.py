@@ -1,34 +1,23 @@
-"""Refused partner reports: list them, and re-submit one once its cause is fixed.
-
-    python -m ops.rejected list [--org ORG] [--code CODE] [--json]
-    python -m ops.rejected resubmit SEQ [--file FIXED.json]
+"""Refused partner reports: list them, and re-submit one once its cause is fixed
+(`overdracht rejected list` and `overdracht rejected resubmit`, ops/cli/rejected.py).
 
 A refused report is kept, byte for byte as the partner sent it, on amv.rejected.<org>.<EventType>
 in the stream AMV_REJECTED, with the code, field and reason in headers (docs/partners.md).
 
-`resubmit SEQ` publishes rejection SEQ's original message again to the inbox subject it was first
+`resubmit(SEQ)` publishes rejection SEQ's original message again to the inbox subject it was first
 published to, with the header Wo-Resubmitted-From: SEQ; use it when the cause lay outside the
 message (a municipality since added to the directory, a fact since reported). `--file` sends a
 corrected body instead (what the partner should have sent). Either way the body is first checked
 with the inbox's own validation, and nothing is published when it would be refused again.
 Re-submitting the same rejection (and body) twice within the de-duplication window publishes once.
 The outcome arrives as for any report: stored, or a new rejection.
-
-Connects to NATS_URL (default nats://127.0.0.1:4222) as the operator (NATS_USER/NATS_PASSWORD, else
-the dev credentials of `make run` in WO_DATA_DIR/credentials.json, else without authentication).
 """
 
-import argparse
-import asyncio
 import hashlib
 import json
-import os
 import sys
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-import nats
-import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
 from pydantic import TypeAdapter, ValidationError
@@ -37,7 +26,6 @@ from contracts import subjects
 from contracts.asyncapi import RESUBMITTED_FROM
 from contracts.ids import CaseId
 from contracts.inbox import Rejection, parse_inbox_message
-from services.runtime import natsauth
 from services.runtime.eventstore import read_stream
 from services.runtime.provision import INBOX_STREAM, REJECTED_STREAM
 from services.runtime.rejections import (
@@ -80,6 +68,8 @@ class Resubmitted:
     subject: str
     inbox_seq: int
     duplicate: bool  # the same re-submission was published before: nothing new was sent
+    event_id: str | None = None  # the CloudEvent id of what was sent, to follow its outcome
+    case_id: str | None = None
 
 
 def _ids_of(body: bytes) -> tuple[str | None, str | None]:
@@ -154,7 +144,7 @@ async def resubmit(nc: NATS, seq: int, body: bytes | None = None, max_bytes: int
         raise CannotResubmit(f"{REJECTED_STREAM} has no message {seq}") from exc
     headers = dict(stored.headers or {})
     if not (stored.subject or "").startswith(subjects.REJECTED_PREFIX + "."):
-        raise CannotResubmit(f"message {seq} is on {stored.subject}, not a rejection (dead letters: ops.deadletters)")
+        raise CannotResubmit(f"message {seq} is on {stored.subject}, not a rejection (dead letters: overdracht dead-letters)")
     subject = headers.get(HEADER_ORIGINAL_SUBJECT, "")
     if subjects.parse_inbox(subject) is None:
         raise CannotResubmit(f"rejection {seq} came from '{subject}', which is no inbox subject to publish to")
@@ -168,91 +158,10 @@ async def resubmit(nc: NATS, seq: int, body: bytes | None = None, max_bytes: int
         )
     msg_id = f"resubmit-{seq}" if body is None else f"resubmit-{seq}-{hashlib.sha256(body).hexdigest()[:16]}"
     ack = await js.publish(subject, sent, headers={"Nats-Msg-Id": msg_id, RESUBMITTED_FROM: str(seq)}, timeout=5)
-    return Resubmitted(seq, subject, ack.seq, bool(ack.duplicate))
+    return Resubmitted(seq, subject, ack.seq, bool(ack.duplicate), *_ids_of(sent))
 
 
-def table(rejected: list[RejectedReport]) -> str:
-    if not rejected:
-        return "No refused reports."
-    lines = [f"{'seq':>6}  {'refused at':<20}  {'org':<18}  {'event type':<26}  {'code':<20}  {'case':<16}  reason"]
-    for r in rejected:
-        again = f" [re-submission of {r.resubmission_of}]" if r.resubmission_of else ""
-        lines.append(
-            f"{r.seq:>6}  {r.time[:19]:<20}  {r.org:<18}  {r.event_type:<26}  {r.code:<20}  {r.case_id or '-':<16}  "
-            f"{r.reason}{again}"
-        )
-    return "\n".join(lines)
+if __name__ == "__main__":  # the older spelling, still named in docs/partners.md: `overdracht rejected`
+    from ops.cli import main
 
-
-async def connect_as_ops(settings: Settings) -> NATS:
-    """The operator's connection: the ops login from the environment, else `make run`'s dev credentials."""
-    credentials = Path(os.environ.get("WO_DATA_DIR", "var")) / natsauth.CREDENTIALS_FILE
-    return await nats.connect(
-        settings.nats_url.split(","), connect_timeout=5, max_reconnect_attempts=2,
-        **natsauth.client_options(natsauth.OPS_USER, credentials),
-    )
-
-
-async def _run(args: argparse.Namespace) -> int:
-    settings = Settings()
-    try:
-        nc = await connect_as_ops(settings)
-    except (OSError, nats.errors.Error) as exc:
-        print(f"cannot connect to NATS at {settings.nats_url}: {exc!r}", file=sys.stderr)
-        return 2
-    try:
-        try:
-            await nc.jetstream().stream_info(REJECTED_STREAM)
-        except nats.js.errors.NotFoundError:
-            print(f"{settings.nats_url} has no stream {REJECTED_STREAM}: is this the system's NATS?", file=sys.stderr)
-            return 2
-        if args.command == "list":
-            rejected = await list_rejections(nc, args.org, args.code)
-            print(json.dumps([asdict(r) for r in rejected], indent=2) if args.json else table(rejected))
-            return 0
-        body = Path(args.file).read_bytes() if args.file else None
-        try:
-            done = await resubmit(nc, args.seq, body, settings.max_message_bytes)
-        except CannotResubmit as exc:
-            print(f"not re-submitted: {exc}", file=sys.stderr)
-            return 1
-        if done.duplicate:
-            print(f"rejection {done.rejection_seq} was re-submitted before (inbox message {done.inbox_seq}): nothing sent")
-        else:
-            print(f"rejection {done.rejection_seq} re-submitted to {done.subject} as inbox message {done.inbox_seq}; "
-                  f"`python -m ops.rejected list` shows it if it is refused again")
-        return 0
-    finally:
-        await nc.close()
-
-
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="python -m ops.rejected", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = root.add_subparsers(dest="command", required=True, metavar="{list,resubmit}")
-    listing = commands.add_parser(
-        "list", help="list refused reports, oldest first",
-        description="List refused reports, oldest first: sequence (for resubmit), organisation, event type, code, "
-        "case and the reason naming the field.",
-    )
-    listing.add_argument("--org", help="only this organisation's, e.g. nidos or gm0855")
-    listing.add_argument("--code", help="only with this code, e.g. unknown-municipality (docs/partners.md lists them)")
-    listing.add_argument("--json", action="store_true", help="print JSON (one object per rejection) instead of a table")
-    again = commands.add_parser(
-        "resubmit", help="publish a refused report again, as it was or corrected",
-        description="Publish rejection SEQ's original message again to its inbox subject (header "
-        f"{RESUBMITTED_FROM}: SEQ), or the corrected message in FIXED.json. Nothing is sent when the inbox "
-        "would refuse it again.",
-    )
-    again.add_argument("seq", type=int, help="the rejection's sequence, as `list` shows it")
-    again.add_argument("--file", metavar="FIXED.json", help="send this corrected CloudEvent instead of the original")
-    return root
-
-
-def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(_run(parser().parse_args(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    main(["rejected", *sys.argv[1:]])

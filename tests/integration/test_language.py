@@ -80,7 +80,7 @@ def command(*args: str, nats_url: str) -> subprocess.CompletedProcess:
 
 
 async def test_the_command_lines_print_the_agenda_and_write_the_figures(system, broker_url, tmp_path) -> None:
-    shown = await asyncio.to_thread(command, "ops.agenda", "--municipality", "GM0855", "--format", "json", nats_url=broker_url)
+    shown = await asyncio.to_thread(command, "ops.cli", "agenda", "--municipality", "GM0855", "--json", nats_url=broker_url)
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["municipality"] == "GM0855" and data["as_of"] == today().isoformat()
@@ -88,7 +88,7 @@ async def test_the_command_lines_print_the_agenda_and_write_the_figures(system, 
 
     quarter = f"{today().year}Q{(today().month - 1) // 3 + 1}"
     written = await asyncio.to_thread(
-        command, "ops.journey", "--municipality", "GM0855", "--quarter", quarter, "--out", str(tmp_path), nats_url=broker_url
+        command, "ops.cli", "journey", "--municipality", "GM0855", "--quarter", quarter, "--out", str(tmp_path), nats_url=broker_url
     )
     assert written.returncode == 0, written.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -98,6 +98,6 @@ async def test_the_command_lines_print_the_agenda_and_write_the_figures(system, 
         f["suppressed"] or f["cases"] is None or f["cases"] == 0 or f["cases"] >= 5 for f in figures["figures"]
     )
 
-    refused = await asyncio.to_thread(command, "ops.agenda", "--municipality", "GM9999", nats_url=broker_url)
+    refused = await asyncio.to_thread(command, "ops.cli", "agenda", "--municipality", "GM9999", nats_url=broker_url)
     assert refused.returncode == 2 and "GM9999" in refused.stderr
     assert date.fromisoformat(data["since"]) == today() - timedelta(days=14)

@@ -215,7 +215,7 @@ async def _dead_letters_of(nc, ids: list[str]):
 
 async def _cli(broker_url: str, *args: str) -> str:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ops.deadletters", *args, cwd=REPO, env={**os.environ, "NATS_URL": broker_url},
+        sys.executable, "-m", "ops.cli", "dead-letters", *args, cwd=REPO, env={**os.environ, "NATS_URL": broker_url},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
@@ -225,7 +225,7 @@ async def _cli(broker_url: str, *args: str) -> str:
 
 async def test_redriving_what_is_not_a_webhook_dead_letter_is_refused(broker_url) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ops.deadletters", "redrive", "999999999", cwd=REPO,
+        sys.executable, "-m", "ops.cli", "dead-letters", "redrive", "999999999", cwd=REPO,
         env={**os.environ, "NATS_URL": broker_url}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     _, err = await process.communicate()

@@ -114,7 +114,7 @@ async def overdracht(*args: str, nats_url: str, metrics_port: int | None = None,
 
 async def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """GET /metrics, parsed with prometheus_client's own parser: {(sample name, labels): value}."""
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
         response = await http.get(f"{url}/metrics")
     text = response.text
     assert response.status_code == 200, text
@@ -135,7 +135,7 @@ def total(samples: dict, name: str, **labels: str) -> float:
 
 
 async def get_json(url: str) -> tuple[int, dict]:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
         response = await http.get(url)
     return response.status_code, response.json()
 

@@ -12,10 +12,10 @@ import nats
 import pytest
 from typer.testing import CliRunner
 
-import ops.cli
+import ops.cli.cases
 from ops.cli import app
+from ops.cli.common import EXIT_CODES, Code
 from services.runtime.directory import Directory, load_directory
-from services.runtime.eventstore import read_stream
 from tests.ops.support import ServicesWithEndpoints, closed_port, overdracht, settle
 from tests.support.partner import case_events, envelope, new_case_id, publish, publish_raw, rejection_of, start_day, tasks_of_case
 
@@ -88,24 +88,52 @@ async def gap_case(system, broker_url) -> str:
 
 COMMANDS = [
     ["status"], ["timeline"], ["tasks"], ["publish"], ["day"], ["replay"], ["erase"],
+    ["agenda"], ["journey"], ["demo"], ["runbook"],
     ["rejected"], ["rejected", "list"], ["rejected", "resubmit"],
     ["dead-letters"], ["dead-letters", "list"], ["dead-letters", "redrive"],
 ]
+PRINTING_DATA = [c for c in COMMANDS if c not in (["rejected"], ["dead-letters"], ["runbook"])]
 
 
 def test_every_command_explains_itself_with_help() -> None:
     runner = CliRunner()
     top = runner.invoke(app, ["--help"])
     assert top.exit_code == 0
-    for name in ("status", "timeline", "tasks", "publish", "day", "rejected", "dead-letters", "replay", "erase"):
+    for name in ("status", "timeline", "tasks", "publish", "day", "rejected", "dead-letters", "replay", "erase",
+                 "agenda", "journey", "demo"):
         assert name in top.output
     assert "--nats-url" in top.output and "NATS_URL" in top.output
+    shown = " ".join(top.output.split())
+    assert "Exit codes" in shown
+    for code in Code:  # the epilog lists every exit code with its meaning
+        assert f"{int(code)}: {' '.join(EXIT_CODES[code].split()[:4])}" in shown, code
     for command in COMMANDS:
         shown = runner.invoke(app, [*command, "--help"])
         assert shown.exit_code == 0, command
         assert f"Usage: overdracht {' '.join(command)}" in " ".join(shown.output.split()), command
         description = shown.output.split("Usage:", 1)[1].split("╭", 1)[0]
         assert len(description.split()) > 8, f"{command}: the help says too little: {description!r}"
+        if command in PRINTING_DATA:
+            assert "--json" in shown.output, f"{command} prints data but has no --json"
+
+
+def test_docs_cli_lists_every_command_and_the_exit_codes() -> None:
+    from typer.main import get_command
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {int(code)} | {meaning} |" in doc, code
+    cli = get_command(app)
+    for name, command in cli.commands.items():
+        for sub in getattr(command, "commands", None) or [None]:
+            assert f"`overdracht {name}{f' {sub}' if sub else ''}" in doc, (name, sub)
+
+
+def test_bad_arguments_exit_2() -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["no-such-command"]).exit_code == Code.USAGE
+    assert runner.invoke(app, ["journey", "--municipality", "GM0855", "--quarter", "2026Q9"]).exit_code == Code.USAGE
+    assert runner.invoke(app, ["demo", "--days", "0"]).exit_code == Code.USAGE
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -113,8 +141,9 @@ def test_every_command_explains_itself_with_help() -> None:
 
 async def test_status_shows_services_consumer_lag_streams_and_an_open_gap(cli, gap_case) -> None:
     ran = await cli("status", "--json")
-    assert ran.code == 1, ran.stderr  # an open support gap is a problem an operator must see
+    assert ran.code == 1, ran.stderr  # an open support gap is a business alert an operator must see
     status = json.loads(ran.stdout)
+    assert status["healthy"] is True
     assert {s["service"]: (s["alive"], s["ready"], s["pulling"]) for s in status["services"]} == {
         name: (True, True, True) for name in ("intake", "guardianship", "housing", "notify")
     }
@@ -144,6 +173,11 @@ async def test_timeline_tells_a_case_in_plain_language(cli, gap_case) -> None:
     assert "asks gm0344 to arrange the 18+ transition" in ran.stdout
     assert "SUPPORT GAP: support by nidos ended (turned-18) and nobody had taken over" in ran.stdout
     assert "2008-09-10" not in ran.stdout  # the date of birth is not told
+    as_json = await cli("timeline", gap_case, "--json")
+    assert as_json.code == 0, as_json.stderr
+    told = json.loads(as_json.stdout)
+    assert told["case_id"] == gap_case and told["events"] >= 1 and told["lines"]
+    assert any("SUPPORT GAP" in line for line in told["lines"]) and "2008-09-10" not in as_json.stdout
 
 
 async def test_timeline_of_an_unknown_or_malformed_case_fails_clearly(cli) -> None:
@@ -187,6 +221,7 @@ async def test_publish_checks_a_file_as_the_services_would_and_publishes_it(cli,
     ran = await cli("publish", str(good))
     assert ran.code == 0, ran.stderr
     assert f"published ResidencePermitGranted of {case_id} by nidos to amv.inbox.nidos.ResidencePermitGranted" in ran.stdout
+    assert ran.stdout.rstrip().endswith(": stored")  # it waited for the outcome
     await settle(nc)
     assert [e["type"] for e in await case_events(nc, case_id)] == ["nl.warmeoverdracht.ResidencePermitGranted.v1"]
 
@@ -210,13 +245,36 @@ async def test_publish_checks_a_file_as_the_services_would_and_publishes_it(cli,
     assert missing.code == 2 and "does not exist" in missing.stderr
 
 
+async def test_a_report_the_system_refuses_exits_1_with_the_reason(cli, nc, tmp_path: Path) -> None:
+    unknown_place = tmp_path / "unknown-municipality.json"
+    case_id = new_case_id()
+    unknown_place.write_text(json.dumps(envelope("nidos", "ResidencePermitGranted", case_id, GAP_PERMIT | {
+        "municipality": "GM9999"})))
+    refused = await cli("publish", str(unknown_place), "--json")
+    assert refused.code == 1, refused.stdout + refused.stderr
+    outcome = json.loads(refused.stdout)
+    assert (outcome["outcome"], outcome["code"], outcome["field"], outcome["case_id"]) == (
+        "refused", "unknown-municipality", "data.municipality", case_id)
+    assert outcome["subject"] == "amv.inbox.nidos.ResidencePermitGranted" and outcome["inbox_seq"] > 0
+    assert "refused by the system (unknown-municipality, field data.municipality)" in refused.stderr
+    assert "GM9999 is not in the organisation directory" in refused.stderr
+    not_waiting = await cli("publish", str(unknown_place), "--no-wait", "--json")
+    assert not_waiting.code == 0 and json.loads(not_waiting.stdout)["outcome"] == "published"
+    await settle(nc)
+
+
 async def test_day_publishes_day_started(cli, nc) -> None:
     ran = await cli("day", "2026-09-12")
     assert ran.code == 0, ran.stderr
-    assert "DayStarted 2026-09-12 published on amv.clock.day" in ran.stdout
+    assert "DayStarted 2026-09-12 published on amv.clock.day" in ran.stdout and "handled by" in ran.stdout
     last = await nc.jetstream().get_last_msg("AMV_CLOCK", "amv.clock.day")
     assert json.loads(last.data) == {"date": "2026-09-12"}
     await settle(nc)
+    again = await cli("day", "2026-09-12", "--json")
+    assert again.code == 0, again.stderr
+    shown = json.loads(again.stdout)
+    assert (shown["date"], shown["subject"], shown["not_handled_by"]) == ("2026-09-12", "amv.clock.day", [])
+    assert "housing-clock" in shown["handled_by"] and shown["clock_seq"] > last.seq
 
     bad = await cli("day", "2026-02-30")
     assert bad.code == 2 and "Traceback" not in bad.stderr
@@ -245,20 +303,15 @@ async def test_a_refused_report_is_listed_with_its_reason_and_resubmitted_correc
     assert as_it_was.code == 1 and "would be refused again" in as_it_was.stderr
     fixed = tmp_path / "fixed.json"
     fixed.write_text(json.dumps(envelope("nidos", "ResidencePermitGranted", case_id, GAP_PERMIT)))
+    checked = await cli("rejected", "list", "--org", "nidos", "--check", "--json")
+    assert checked.code == 1 and json.loads(checked.stdout)  # a check with refused reports: a business alert
     corrected = await cli("rejected", "resubmit", str(rejection.seq), "--file", str(fixed))
     assert corrected.code == 0, corrected.stderr
     assert f"refused report {rejection.seq} re-submitted to amv.inbox.nidos.ResidencePermitGranted" in corrected.stdout
+    assert corrected.stdout.rstrip().endswith(": stored")
     await settle(nc)
     assert [e["type"] for e in await case_events(nc, case_id)] == ["nl.warmeoverdracht.ResidencePermitGranted.v1"]
     assert (await cli("rejected", "resubmit", "0")).code == 2
-
-
-def test_without_the_rejection_tooling_rejected_says_it_is_not_available(monkeypatch) -> None:
-    monkeypatch.setattr(ops.cli, "optional_module", lambda name: None)
-    for command in (["rejected", "list"], ["rejected", "resubmit", "7"]):
-        ran = CliRunner().invoke(app, command)
-        assert ran.exit_code == 2
-        assert "not available in this installation" in ran.output
 
 
 async def test_a_webhook_dead_letter_is_listed_and_redriven_once(cli, system, nc) -> None:
@@ -282,12 +335,15 @@ async def test_a_webhook_dead_letter_is_listed_and_redriven_once(cli, system, nc
     assert letter["owner"] == WEBHOOK_ORG and letter["status"] == "dead"
     table = await cli("dead-letters", "list")
     assert "Webhook dead letters" in table.stdout and str(letter["seq"]) in table.stdout
+    assert (await cli("dead-letters", "list", "--check", "--json")).code == 1  # a dead letter: a business alert
 
     first = await cli("dead-letters", "redrive", str(letter["seq"]))
     assert first.code == 0, first.stderr
     assert f"dead letter {letter['seq']} re-queued for delivery" in first.stdout
-    again = await cli("dead-letters", "redrive", str(letter["seq"]))
-    assert again.code == 0 and "was already redriven" in again.stdout
+    again = await cli("dead-letters", "redrive", str(letter["seq"]), "--json")
+    assert again.code == 0, again.stderr
+    redriven = json.loads(again.stdout)
+    assert (redriven["deadletter_seq"], redriven["already"]) == (letter["seq"], True) and redriven["redrive_seq"] > 0
     wrong = await cli("dead-letters", "redrive", "999999999")
     assert wrong.code == 1 and "cannot redrive" in wrong.stderr
 
@@ -322,6 +378,11 @@ async def test_replay_says_whether_the_live_read_model_is_what_the_store_says(cl
         live = ran.stdout.split(f"live in {service}:")[1].split()[0]
         assert rebuilt == live and len(rebuilt) == 64
         assert "equal" in ran.stdout
+    as_json = await cli("replay", "housing", "--json")
+    assert as_json.code == 0, as_json.stderr
+    compared = json.loads(as_json.stdout)
+    assert compared["equal"] is True and compared["rebuilt"]["digest"] == compared["live"]["digest"]
+    assert set(compared["rebuilt"]) == {"digest", "cases", "last_seq"}
 
     live_cases = system.runtime("notify").projection.cases
     lost = live_cases.pop(gap_case)  # the live read model loses a case, as a bug would make it
@@ -343,7 +404,7 @@ async def test_replay_says_whether_the_live_read_model_is_what_the_store_says(cl
 
 
 def test_erase_without_crypto_shredding_does_nothing_and_says_so(monkeypatch) -> None:
-    monkeypatch.setattr(ops.cli, "erase_function", lambda: None)
+    monkeypatch.setattr(ops.cli.cases, "erase_function", lambda: None)
     ran = CliRunner().invoke(app, ["erase", "case-abc123"])
     assert ran.exit_code == 2
     assert "erasing is not available in this installation" in ran.output and "nothing was done to case-abc123" in ran.output
@@ -355,6 +416,8 @@ def test_erase_without_crypto_shredding_does_nothing_and_says_so(monkeypatch) ->
 CONNECTING = [
     ["status"], ["timeline", "case-abc123"], ["tasks", "--org", "gm0855"], ["day", "2026-03-01"],
     ["rejected", "list"], ["dead-letters", "list"], ["dead-letters", "redrive", "1"], ["replay", "notify"],
+    ["agenda", "--municipality", "GM0855"], ["journey", "--municipality", "GM0855", "--quarter", "2026Q1"],
+    ["rejected", "resubmit", "1"], ["erase", "case-abc123", "--yes"],
 ]
 
 
@@ -378,8 +441,9 @@ async def test_status_shows_a_stopped_service_as_down(cli, system, nc) -> None:
     await system.stop("housing")
     try:
         ran = await cli("status", "--json")
-        assert ran.code == 1
+        assert ran.code == 3  # a service down: the system is unhealthy
         status = json.loads(ran.stdout)
+        assert status["healthy"] is False
         housing = next(s for s in status["services"] if s["service"] == "housing")
         assert housing["alive"] is False and housing["pulling"] is False
         assert "service housing is down" in status["problems"]

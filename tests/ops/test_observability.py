@@ -18,7 +18,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from ops.cli import open_support_gaps
+from ops.cli.status import open_support_gaps
 from services.notify import state as notify_state
 from services.runtime.observability import open_and_overdue_tasks
 from services.runtime.projection import Projection

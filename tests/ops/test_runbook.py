@@ -25,7 +25,7 @@ def test_the_configuration_reference_is_generated_from_settings() -> None:
     text = DOC.read_text()
     block = text.split(runbook.START, 1)[1].split(runbook.END, 1)[0].strip()
     assert runbook.documented_rows(text) == set(runbook.settings_table().splitlines()[2:]), (
-        "docs/operations.md is out of date: run python -m ops.runbook"
+        "docs/operations.md is out of date: run overdracht runbook"
     )
     documented = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+?) \|", block, re.M))
     for name, field in Settings.model_fields.items():
@@ -33,7 +33,7 @@ def test_the_configuration_reference_is_generated_from_settings() -> None:
         assert variable in documented, variable
         default = field.default.get_secret_value() if hasattr(field.default, "get_secret_value") else field.default
         assert documented[variable] == ("(empty)" if default == "" else f"`{default}`"), variable
-    check = subprocess.run([sys.executable, "-m", "ops.runbook", "--check"], cwd=REPO, capture_output=True, text=True)
+    check = subprocess.run([sys.executable, "-m", "ops.cli", "runbook", "--check"], cwd=REPO, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
 
@@ -42,9 +42,19 @@ def test_the_check_notices_a_table_that_differs(tmp_path: Path, monkeypatch) -> 
     copy = tmp_path / "operations.md"
     copy.write_text(stale)
     monkeypatch.setattr(runbook, "RUNBOOK", copy)
-    assert runbook.main(["--check"]) == 1
-    assert runbook.main([]) == 0
-    assert runbook.main(["--check"]) == 0
+    assert runbook.update(check=True) is False
+    assert "| `WO_MAX_DELIVER` | `5` |" in copy.read_text()  # a check writes nothing
+    assert runbook.update() is False  # it was out of date, and is rewritten
+    assert runbook.update(check=True) is True
+    monkeypatch.setattr(runbook, "RUNBOOK", stale_copy := tmp_path / "stale.md")
+    stale_copy.write_text(stale)
+    from typer.testing import CliRunner
+
+    from ops.cli import app
+
+    assert CliRunner().invoke(app, ["runbook", "--check"]).exit_code == 1
+    assert CliRunner().invoke(app, ["runbook"]).exit_code == 0
+    assert CliRunner().invoke(app, ["runbook", "--check"]).exit_code == 0
     assert "| `WO_MAX_DELIVER` | `8` |" in copy.read_text()
 
 
