@@ -57,3 +57,8 @@ def parse_event(subject: str) -> tuple[str, str, str] | None:
 def dead_letter(service: str, consumer: str) -> str:
     """Where a message that failed every attempt is parked: amv.deadletter.<service>.<consumer>."""
     return f"{DEAD_LETTER_PREFIX}.{service}.{consumer}"
+
+
+def kv_prefix(bucket: str) -> str:
+    """The prefix of the keys of a JetStream key-value bucket: $KV.<bucket>.<key>."""
+    return f"$KV.{bucket}."

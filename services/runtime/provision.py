@@ -13,14 +13,17 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 
 from contracts import subjects
 from contracts.events import inbox_types
-from services.runtime.eventstore import EVENTS_STREAM
-from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX
+from services.runtime.streams import (
+    CLOCK_STREAM,
+    EVENTS_STREAM,
+    INBOX_STREAM,
+    KEYS_STREAM,
+    KEYS_SUBJECT_PREFIX,
+    REJECTED_STREAM,
+    TASKS_STREAM,
+    WEBHOOKS_STREAM,
+)
 
-INBOX_STREAM = "AMV_INBOX"
-REJECTED_STREAM = "AMV_REJECTED"
-TASKS_STREAM = "AMV_TASKS"
-CLOCK_STREAM = "AMV_CLOCK"
-WEBHOOKS_STREAM = "AMV_WEBHOOKS"
 WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
 DAY = 24 * 3600.0
 
