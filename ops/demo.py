@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 import nats
 from nats.aio.client import Client as NATS
 
+from contracts import subjects
 from contracts.clock import start_of
 from ops.partner import publish, start_day
 from ops.quiesce import wait_until_idle
@@ -37,6 +38,7 @@ from services.runtime import natsauth
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port
 from services.runtime.provision import consumers
+from services.runtime.streams import EVENTS_STREAM, TASKS_STREAM
 
 ACCEPT_AFTER = timedelta(days=3)
 
@@ -176,7 +178,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
         await wait_until_idle(nc)
         await start_day(nc, day)
         await wait_until_idle(nc)
-        for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+        for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
             task = json.loads(msg.data)
             scenario = scenario_of.get(task["subject"])
             if scenario is None or task["id"] in seen_tasks:
@@ -193,7 +195,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
 async def report(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> str:
     lines: list[str] = []
     per_org: dict[str, list[str]] = defaultdict(list)
-    for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+    for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
         task = json.loads(msg.data)
         if task["subject"] in cases:
             t = task["data"]
@@ -204,7 +206,7 @@ async def report(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> str:
         lines += sorted(per_org[org])
     stories = {s.label: s.story for s in plays}
     for case_id, label in cases.items():
-        events = [decode(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.>")]
+        events = [decode(m.data) for m in await read_stream(nc, EVENTS_STREAM, subjects.case_events("*", case_id))]
         lines += ["", f"TIMELINE {case_id}", f"  {stories[label]}"]
         lines += [f"  {line}" for line in timeline(events)]
     return "\n".join(lines)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
 
+from contracts import subjects
+
 _DIRECT_GET_BATCH = 1024
 _LITERAL_SUBJECTS_MAX = 64  # a wildcard read matching more subjects scans the stream instead
 
@@ -56,7 +58,7 @@ async def _direct_get_each(nc: NATS, stream: str, counts: dict[str, int], timeou
     try:
         for subject, count in counts.items():
             request = {"seq": 1, "next_by_subj": subject, "batch": count}
-            await nc.publish(f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox)
+            await nc.publish(subjects.js_api("DIRECT", "GET", stream), json.dumps(request).encode(), reply=inbox)
         answering = len(counts)
         while answering:
             msg = await sub.next_msg(timeout=timeout_s)
@@ -77,7 +79,7 @@ async def _subjects_of(nc: NATS, stream: str, filter_subject: str, timeout_s: fl
     """{subject: messages} of the subjects matching `filter_subject`, and the stream's last
     sequence; None when they are too many to read one by one (or the stream cannot tell)."""
     request = json.dumps({"subjects_filter": filter_subject}).encode()
-    reply = json.loads((await nc.request(f"$JS.API.STREAM.INFO.{stream}", request, timeout=timeout_s)).data)
+    reply = json.loads((await nc.request(subjects.js_api("STREAM", "INFO", stream), request, timeout=timeout_s)).data)
     if "error" in reply:
         return None
     counts = reply["state"].get("subjects") or {}
@@ -98,7 +100,7 @@ async def _direct_get(
         batch = _DIRECT_GET_BATCH if limit is None else max(1, min(_DIRECT_GET_BATCH, limit - len(found)))
         try:
             request = {"seq": next_seq, "next_by_subj": filter_subject, "batch": batch}
-            await nc.publish(f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox)
+            await nc.publish(subjects.js_api("DIRECT", "GET", stream), json.dumps(request).encode(), reply=inbox)
             while True:
                 msg = await sub.next_msg(timeout=timeout_s)
                 headers = dict(msg.headers or {})

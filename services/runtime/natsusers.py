@@ -11,7 +11,7 @@ from contracts.events import event_class, inbox_types
 from contracts.ids import organisation_kind
 from services.runtime.directory import Directory
 from services.runtime.privacy import PERSONAL_EVENT_TYPES
-from services.runtime.provision import WEBHOOKS_PREFIX, consumers, stream_configs
+from services.runtime.provision import consumers, stream_configs
 from services.runtime.streams import CLOCK_STREAM, EVENTS_STREAM, KEYS_STREAM, KEYS_SUBJECT_PREFIX
 
 SYSTEM_ACCOUNT = "warme-overdracht"
@@ -21,7 +21,7 @@ OPS_USER = "ops"
 
 def inbox_prefix(user: str) -> str:
     """The reply-inbox prefix a user connects with (nats-py: `nats.connect(..., inbox_prefix=...)`)."""
-    return f"_INBOX_{user}"
+    return subjects.reply_inbox_prefix(user)
 
 
 def partner_account(org: str) -> str:
@@ -78,7 +78,7 @@ def partner_user(org: str) -> NatsUser:
 def _streams_provisioning() -> list[str]:
     """Every service provisions every stream at start-up (services/runtime/provision.py)."""
     return [
-        f"$JS.API.STREAM.{action}.{config.name}"
+        subjects.js_api("STREAM", action, config.name)
         for config in stream_configs()
         for action in ("CREATE", "UPDATE", "INFO")
     ]
@@ -90,11 +90,11 @@ def _own_consumers(service: str) -> list[str]:
         if spec.service != service:
             continue
         granted += [
-            f"$JS.API.CONSUMER.CREATE.{spec.stream}.{spec.durable}",
-            f"$JS.API.CONSUMER.CREATE.{spec.stream}.{spec.durable}.>",
-            f"$JS.API.CONSUMER.INFO.{spec.stream}.{spec.durable}",
-            f"$JS.API.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}",
-            f"$JS.ACK.{spec.stream}.{spec.durable}.>",
+            subjects.js_api("CONSUMER", "CREATE", spec.stream, spec.durable),
+            subjects.js_api("CONSUMER", "CREATE", spec.stream, spec.durable, ">"),
+            subjects.js_api("CONSUMER", "INFO", spec.stream, spec.durable),
+            subjects.js_api("CONSUMER", "MSG", "NEXT", spec.stream, spec.durable),
+            subjects.js_ack(spec.stream, spec.durable, ">"),
         ]
     return granted
 
@@ -106,7 +106,7 @@ def _what_the_service_writes(service: str) -> list[str]:
     else:
         writes += [subjects.rejected("*", event_type) for event_type in inbox_types(service)]
     if service == "notify":  # delivers tasks and records webhook deliveries
-        writes += [f"{subjects.TASKS_PREFIX}.>", f"{WEBHOOKS_PREFIX}.>"]
+        writes += [f"{subjects.TASKS_PREFIX}.>", f"{subjects.WEBHOOKS_PREFIX}.>"]
     return writes
 
 
@@ -126,7 +126,7 @@ def _streams_read_back(service: str) -> list[str]:
     from, and e.g. notify's records of webhook deliveries."""
     writes = _what_the_service_writes(service)
     return [
-        f"$JS.API.DIRECT.GET.{config.name}"
+        subjects.js_api("DIRECT", "GET", config.name)
         for config in stream_configs()
         if any(_subjects_overlap(w, s) for w in writes for s in config.subjects)
     ]
@@ -144,9 +144,9 @@ def service_user(service: str) -> NatsUser:
                 + _own_consumers(service)
                 + [
                     # the projection: an ordered (ephemeral) consumer of the event store
-                    f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}",
-                    "$JS.API.STREAM.NAMES",  # nats-py looks up the stream of the subject
-                    f"$JS.FC.{EVENTS_STREAM}.>",
+                    subjects.js_api("CONSUMER", "CREATE", EVENTS_STREAM),
+                    subjects.js_api("STREAM", "NAMES"),  # nats-py looks up the stream of the subject
+                    subjects.js_flow_control(EVENTS_STREAM, ">"),
                 ]
                 + _streams_read_back(service)
                 + _case_keys(service)
@@ -164,8 +164,8 @@ def _handoff_desk(service: str) -> list[str]:
     if service != "notify":
         return []
     return [subjects.inbox("*", t) for t in inbox_types(service)] + [
-        f"$JS.API.CONSUMER.CREATE.{CLOCK_STREAM}",  # an ordered consumer: no name, so no other's
-        f"$JS.FC.{CLOCK_STREAM}.>",
+        subjects.js_api("CONSUMER", "CREATE", CLOCK_STREAM),  # an ordered consumer: no name, so no other's
+        subjects.js_flow_control(CLOCK_STREAM, ">"),
     ]
 
 
@@ -173,10 +173,10 @@ def _case_keys(service: str) -> list[str]:
     """The case keys of personal fields (services/runtime/privacy.py): every service reads them and
     follows the bucket; only the services that store events with personal fields create them."""
     granted = [
-        f"$JS.API.DIRECT.GET.{KEYS_STREAM}",
-        f"$JS.API.DIRECT.GET.{KEYS_STREAM}.>",
-        f"$JS.API.CONSUMER.CREATE.{KEYS_STREAM}",
-        f"$JS.FC.{KEYS_STREAM}.>",
+        subjects.js_api("DIRECT", "GET", KEYS_STREAM),
+        subjects.js_api("DIRECT", "GET", KEYS_STREAM, ">"),
+        subjects.js_api("CONSUMER", "CREATE", KEYS_STREAM),
+        subjects.js_flow_control(KEYS_STREAM, ">"),
     ]
     if any(event_class(event_type).service == service for event_type in PERSONAL_EVENT_TYPES):
         granted.append(f"{KEYS_SUBJECT_PREFIX}>")
@@ -192,21 +192,21 @@ def ops_user() -> NatsUser:
             publish_allow=(
                 f"{subjects.INBOX_PREFIX}.>",  # the demo's reports; re-submitting a fixed rejection
                 subjects.CLOCK_DAY,
-                f"{WEBHOOKS_PREFIX}.redrive.>",
-                "$JS.API.>",
-                "$JS.ACK.>",
-                "$JS.FC.>",
+                f"{subjects.WEBHOOKS_PREFIX}.redrive.>",
+                subjects.js_api(">"),
+                subjects.js_ack(">"),
+                subjects.js_flow_control(">"),
                 f"{KEYS_SUBJECT_PREFIX}>",  # `overdracht erase`: the delete marker of an erased case's key
             ),
             publish_deny=(
-                "$JS.API.STREAM.DELETE.>",
-                "$JS.API.STREAM.PURGE.>",
+                subjects.js_api("STREAM", "DELETE", ">"),
+                subjects.js_api("STREAM", "PURGE", ">"),
                 # deleting messages: of no stream but the case keys (`overdracht erase` overwrites one key)
-                *(f"$JS.API.STREAM.MSG.DELETE.{c.name}" for c in stream_configs() if c.name != KEYS_STREAM),
+                *(subjects.js_api("STREAM", "MSG", "DELETE", c.name) for c in stream_configs() if c.name != KEYS_STREAM),
             ),
             # `_INBOX.>` as well: operator tools such as the `nats` CLI use the default reply prefix;
             # no service does (each has its own), so nobody else's replies arrive there.
-            subscribe_allow=("amv.>", f"{inbox_prefix(OPS_USER)}.>", "_INBOX.>"),
+            subscribe_allow=(subjects.ALL, f"{inbox_prefix(OPS_USER)}.>", f"{subjects.DEFAULT_REPLY_INBOX}.>"),
         ),
     )
 

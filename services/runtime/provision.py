@@ -24,7 +24,7 @@ from services.runtime.streams import (
     WEBHOOKS_STREAM,
 )
 
-WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
+WEBHOOKS_PREFIX = subjects.WEBHOOKS_PREFIX  # kept here too: ops and notify import it from provision
 DAY = 24 * 3600.0
 
 
@@ -75,7 +75,7 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
         StreamConfig(
             name=CLOCK_STREAM,
             description="Time: DayStarted on amv.clock.day (a JetStream schedule in production).",
-            subjects=["amv.clock.>"],
+            subjects=[f"{subjects.CLOCK_PREFIX}.>"],
             max_age=2 * 365 * DAY,
             allow_msg_schedules=True,
             **common,
