@@ -21,7 +21,7 @@ ALL_PARTNERS = frozenset(ORGANISATION_KINDS)
 
 PERSONAL_DATA = "x-personal-data"
 """JSON Schema keyword (and `json_schema_extra` key) of a field that holds personal data. The event
-store keeps such a field encrypted with its case's key (services/runtime/privacy.py); once the case
+store keeps such a field encrypted with its case's key (services/runtime/privacy/); once the case
 is erased it reads back as None. The date of birth is the only one: the rules need nothing else."""
 
 _reading_stored_event: ContextVar[bool] = ContextVar("reading_stored_event", default=False)

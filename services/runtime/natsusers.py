@@ -170,7 +170,7 @@ def _handoff_desk(service: str) -> list[str]:
 
 
 def _case_keys(service: str) -> list[str]:
-    """The case keys of personal fields (services/runtime/privacy.py): every service reads them and
+    """The case keys of personal fields (services/runtime/privacy/): every service reads them and
     follows the bucket; only the services that store events with personal fields create them."""
     granted = [
         subjects.js_api("DIRECT", "GET", KEYS_STREAM),
