@@ -18,7 +18,7 @@ from contracts.envelope import CloudEvent, org_source, type_name
 from contracts.events import DomainEvent, event_class
 from contracts.events.versions import PREVIOUS_VERSIONS, upcast
 from contracts.ids import organisation_kind
-from contracts.rejections import REJECTION_CODES, Rejection
+from contracts.rejections import REJECTION_CODES, Rejection  # REJECTION_CODES: re-exported, partners read it here
 
 MAX_MESSAGE_BYTES = 64 * 1024
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
