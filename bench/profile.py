@@ -24,6 +24,7 @@ from bench.nats_io import publish_async_all, publish_batches
 from bench.run import TaskWatch, connect, log
 from bench.system import Services
 from bench.workload import CaseFactory, case_id, filing
+from contracts import subjects
 from services.runtime import provision
 from services.runtime.natsserver import EmbeddedNats
 
@@ -89,7 +90,7 @@ async def profile_end_to_end(work: Path, out: Path, filings: int) -> list[Path]:
         await services.wait_started()
         await asyncio.sleep(2)
         watch = TaskWatch()
-        await nc.subscribe("amv.tasks.*.TaskOpened", cb=watch.on_task)
+        await nc.subscribe(subjects.tasks("*", "TaskOpened"), cb=watch.on_task)
         files = [out / f"e2e-{name}.txt" for name in PROFILED]
         for name, path in zip(PROFILED, files, strict=True):
             recorders.append(subprocess.Popen(

@@ -20,7 +20,9 @@ from nats.aio.client import Client as NATS
 from bench.nats_io import raw_ordered_read
 from bench.system import rss_mb
 from bench.workload import SERVICES
+from contracts import subjects
 from services.runtime.projection import Projection
+from services.runtime.streams import EVENTS_STREAM
 
 STATES = {name: state for name, (state, _) in SERVICES.items()}
 
@@ -60,7 +62,7 @@ def state_lookup_p99_us(projection: Projection, samples: int = 1000) -> float:
 async def raw_pass(nc: NATS) -> dict:
     rss_before = rss_mb(os.getpid())
     cpu_before = time.process_time()
-    count, seconds = await raw_ordered_read(nc, "AMV_EVENTS", "amv.events.>")
+    count, seconds = await raw_ordered_read(nc, EVENTS_STREAM, f"{subjects.EVENTS_PREFIX}.>")
     return {"events": count, "seconds": round(seconds, 2), "events_per_s": round(count / seconds, 1),
             "cpu_us_per_event": round((time.process_time() - cpu_before) / count * 1e6, 1),
             "rss_growth_mb": round(rss_mb(os.getpid()) - rss_before, 1)}

@@ -49,6 +49,7 @@ from bench.nats_io import publish_async_all, publish_batches
 from bench.replay import STATES, in_fresh_process
 from bench.system import RssSampler, Services, rss_mb
 from bench.workload import CaseFactory, case_id, filing
+from contracts import subjects
 from ops.quiesce import wait_until_idle
 from services.runtime import provision
 from services.runtime.eventstore import EventStore
@@ -157,7 +158,7 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
         log(f"idle RSS: {sum(idle.values()):.0f} MB {idle}")
 
         watch = TaskWatch()
-        await nc.subscribe("amv.tasks.*.TaskOpened", cb=watch.on_task)
+        await nc.subscribe(subjects.tasks("*", "TaskOpened"), cb=watch.on_task)
         log(f"end to end: {filings} ApplicationFiled -> {2 * filings} TaskOpened")
         pids = {**{name: proc.pid for name, proc in services.procs.items()}, "nats-server": server.process.pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}

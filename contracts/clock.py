@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from contracts.inbox import Rejection
+from contracts.rejections import Rejection
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

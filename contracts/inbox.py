@@ -16,66 +16,13 @@ from pydantic import ValidationError
 from contracts import subjects
 from contracts.envelope import CloudEvent, org_source, type_name
 from contracts.events import DomainEvent, event_class
+from contracts.events.versions import PREVIOUS_VERSIONS, upcast
 from contracts.ids import organisation_kind
-from contracts.versions import PREVIOUS_VERSIONS, upcast
+from contracts.rejections import REJECTION_CODES, Rejection  # REJECTION_CODES: re-exported, partners read it here
 
 MAX_MESSAGE_BYTES = 64 * 1024
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _MORE_PROBLEMS_SHOWN = 3
-
-# Every code a partner can find in Wo-Error-Code, with what it means and what to do.
-REJECTION_CODES: dict[str, str] = {
-    # the message itself (the inbox gate)
-    "subject-malformed": "The subject is not amv.inbox.<org>.<EventType>.",
-    "unknown-organisation": "The <org> in the subject is not an organisation id of any known kind.",
-    "too-large": "The message is larger than the inbox accepts (WO_MAX_MESSAGE_BYTES, 64 KiB by default).",
-    "not-json": "The body is not a JSON document (or is nested too deeply).",
-    "envelope-invalid": "The CloudEvent envelope is wrong: a missing, unknown or malformed attribute (Wo-Error-Field names it).",
-    "unknown-event-type": "The CloudEvent type is not an event partners can report.",
-    "type-mismatch": "The CloudEvent type names another event type than the subject.",
-    "source-mismatch": "The CloudEvent source is not urn:nld:warmeoverdracht:org:<the org in the subject>.",
-    "not-authorised": "Organisations of this kind may not report this event type.",
-    "unknown-version": "The version suffix of the CloudEvent type is not one the inbox accepts.",
-    "version-retired": "This version of the event type is no longer accepted: send the current version.",
-    "data-invalid": "The event's data is wrong: a missing field, an unknown field (possibly personal data), a wrong type or date.",
-    # the case (the owning service's rules)
-    "unknown-case": "The case has no residence permit yet: report ResidencePermitGranted first.",
-    "out-of-order": "The fact does not fit the case's history (e.g. a decision before an application).",
-    "duplicate-fact": "The case already has this fact; a change is reported with its own event.",
-    "unknown-municipality": "The municipality is not in the organisation directory.",
-    # tasks (notify)
-    "unknown-task": "The case has no task with this task_id (or it is not delivered yet).",
-    "not-owner": "Only the organisation that owns the task may answer it.",
-    "not-requester": "Only the organisation that requested the task may cancel it.",
-    "illegal-transition": "The task's status does not allow this answer (e.g. completing a task not accepted).",
-    "unknown-checklist-item": "The task's checklist has no such item.",
-    "already-ticked": "The checklist item is ticked already.",
-    "checklist-open": "The task cannot be completed while checklist items are open.",
-    # the system
-    "processing-failed": "The report could not be processed after every retry; an operator looks at it.",
-}
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why a report was refused: a stable machine code, the field concerned, and a human reason."""
-
-    code: str
-    reason: str
-    field: str | None = None
-    # True when the missing fact is another service's and may simply not be stored yet: the
-    # report is retried for a while before it is refused.
-    awaits_other_service: bool = False
-    # True when the missing fact is an earlier report to the same service: in order that cannot
-    # be missing, except just after a crash, when the report the crashed process held comes back
-    # (after ack_wait) behind later ones. The service then retries until that window has passed.
-    awaits_earlier_report: bool = False
-
-    def __post_init__(self) -> None:
-        # The promise to partners: the reason names the field. A rule that phrases it otherwise
-        # ("case x is unknown", field "subject") gets the field put in front.
-        if self.field and self.field != "(message)" and f"'{self.field}'" not in self.reason:
-            object.__setattr__(self, "reason", f"field '{self.field}': {self.reason}")
 
 
 @dataclass(frozen=True)

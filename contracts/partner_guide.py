@@ -152,7 +152,7 @@ await nc.subscribe("amv.rejected.nidos.>", cb=on_rejection)
 ```
 
 This is a live subscription: keep it open while you publish. Rejections are also kept for a year in
-the stream `AMV_REJECTED`; if you missed one, ask the operator (`python -m ops.rejected list --org nidos`),
+the stream `AMV_REJECTED`; if you missed one, ask the operator (`overdracht rejected list --org nidos`),
 who can also re-submit a report once the cause is fixed (for example after an `unknown-municipality`
 was added to the directory). To fix a report yourself, publish the corrected report with a **new** `id`.
 

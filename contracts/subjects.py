@@ -1,11 +1,15 @@
-"""NATS subject names: the one place they are spelled."""
+"""NATS subject names: the one place they are spelled, ours (amv.…) and those of the NATS server
+we speak directly (the JetStream API, key-value keys, reply inboxes)."""
 
+ALL = "amv.>"  # every subject of the system
 INBOX_PREFIX = "amv.inbox"
 EVENTS_PREFIX = "amv.events"
 REJECTED_PREFIX = "amv.rejected"
 TASKS_PREFIX = "amv.tasks"
-CLOCK_DAY = "amv.clock.day"
+CLOCK_PREFIX = "amv.clock"
+CLOCK_DAY = f"{CLOCK_PREFIX}.day"
 DEAD_LETTER_PREFIX = "amv.deadletter"
+WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
 
 
 def inbox(org: str, event_type: str) -> str:
@@ -57,3 +61,36 @@ def parse_event(subject: str) -> tuple[str, str, str] | None:
 def dead_letter(service: str, consumer: str) -> str:
     """Where a message that failed every attempt is parked: amv.deadletter.<service>.<consumer>."""
     return f"{DEAD_LETTER_PREFIX}.{service}.{consumer}"
+
+
+# --- the NATS server's own subjects ------------------------------------------------------------
+
+DEFAULT_REPLY_INBOX = "_INBOX"  # nats-py's and the nats CLI's reply prefix when none is given
+
+
+def reply_inbox_prefix(user: str) -> str:
+    """The reply-inbox prefix a user connects with: _INBOX_<user>."""
+    return f"{DEFAULT_REPLY_INBOX}_{user}"
+
+
+def kv_prefix(bucket: str) -> str:
+    """The prefix of the keys of a JetStream key-value bucket: $KV.<bucket>.<key>."""
+    return f"$KV.{bucket}."
+
+
+def js_api(*tokens: str) -> str:
+    """A JetStream API subject: $JS.API.<tokens…>, e.g. js_api("DIRECT", "GET", stream)."""
+    return ".".join(("$JS.API", *tokens))
+
+
+JS_ACK_PREFIX = "$JS.ACK"
+
+
+def js_ack(*tokens: str) -> str:
+    """A JetStream acknowledgement subject: $JS.ACK.<stream>.<consumer>.…"""
+    return ".".join((JS_ACK_PREFIX, *tokens))
+
+
+def js_flow_control(*tokens: str) -> str:
+    """A JetStream flow-control subject (push and ordered consumers): $JS.FC.<stream>.…"""
+    return ".".join(("$JS.FC", *tokens))

@@ -10,7 +10,6 @@ twice within the de-duplication window is recognised and does nothing the second
 """
 
 import json
-import sys
 from dataclasses import dataclass
 
 import nats.js.errors
@@ -148,9 +147,3 @@ async def consumer_dead_letters(nc: NATS) -> list[dict]:
             "reason": msg.headers.get(HEADER_ERROR_REASON, ""),
         })
     return rows
-
-
-if __name__ == "__main__":  # the older spelling, still named in services' docstrings: `overdracht dead-letters`
-    from ops.cli import main
-
-    main(["dead-letters", *sys.argv[1:]])

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from nats.aio.client import Client as NATS
 
+from contracts import subjects
 from contracts.clock import start_of
 from ops.connection import answers, connect, credentials_file, ops_login
 from ops.partner import publish, start_day
@@ -33,6 +34,7 @@ from services.runtime import natsauth
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port
 from services.runtime.provision import consumers
+from services.runtime.streams import EVENTS_STREAM, TASKS_STREAM
 
 ACCEPT_AFTER = timedelta(days=3)
 
@@ -160,7 +162,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
         await wait_until_idle(nc)
         await start_day(nc, day)
         await wait_until_idle(nc)
-        for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+        for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
             task = json.loads(msg.data)
             scenario = scenario_of.get(task["subject"])
             if scenario is None or task["id"] in seen_tasks:
@@ -177,7 +179,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
 async def summary(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> dict:
     """What the demo shows: per organisation the tasks it received, and every case's timeline."""
     per_org: dict[str, list[dict]] = defaultdict(list)
-    for msg in await read_stream(nc, "AMV_TASKS", "amv.tasks.>"):
+    for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
         task = json.loads(msg.data)
         if task["subject"] in cases:
             t = task["data"]
@@ -186,7 +188,7 @@ async def summary(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> dic
     stories = {s.label: s.story for s in plays}
     timelines = []
     for case_id, label in cases.items():
-        events = [decode(m.data) for m in await read_stream(nc, "AMV_EVENTS", f"amv.events.*.{case_id}.>")]
+        events = [decode(m.data) for m in await read_stream(nc, EVENTS_STREAM, subjects.case_events("*", case_id))]
         timelines.append({"case_id": case_id, "scenario": label, "story": stories[label], "lines": list(timeline(events))})
     tasks = {org: sorted(per_org[org], key=lambda t: (t["due"], t["kind"], t["case_id"])) for org in sorted(per_org)}
     return {"tasks": tasks, "timelines": timelines}

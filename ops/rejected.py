@@ -15,7 +15,6 @@ The outcome arrives as for any report: stored, or a new rejection.
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass
 
 import nats.js.errors
@@ -159,9 +158,3 @@ async def resubmit(nc: NATS, seq: int, body: bytes | None = None, max_bytes: int
     msg_id = f"resubmit-{seq}" if body is None else f"resubmit-{seq}-{hashlib.sha256(body).hexdigest()[:16]}"
     ack = await js.publish(subject, sent, headers={"Nats-Msg-Id": msg_id, RESUBMITTED_FROM: str(seq)}, timeout=5)
     return Resubmitted(seq, subject, ack.seq, bool(ack.duplicate), *_ids_of(sent))
-
-
-if __name__ == "__main__":  # the older spelling, still named in docs/partners.md: `overdracht rejected`
-    from ops.cli import main
-
-    main(["rejected", *sys.argv[1:]])

@@ -8,7 +8,7 @@ over; the handler POSTs it to each of the owner's webhooks that has not received
   it after that delay, and the delivery count is the attempt number;
 - after WO_WEBHOOK_MAX_ATTEMPTS attempts publishes the task to amv.deadletter.notify.webhooks
   (stream AMV_REJECTED) with the failing webhooks, the reasons and the attempt count, and acks.
-An operator lists and re-queues dead letters with `python -m ops.deadletters`; a re-queued task
+An operator lists and re-queues dead letters with `overdracht dead-letters`; a re-queued task
 arrives on amv.webhooks.redrive.<owner>.<EventType> and the consumer `notify-webhooks-redrive`
 gives it a fresh series of attempts. A restart resumes from the consumer's acknowledged position.
 

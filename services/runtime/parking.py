@@ -25,10 +25,9 @@ from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
+from services.runtime.streams import PARKED_BUCKET
+
 log = structlog.get_logger()
-PARKED_BUCKET = "AMV_PARKED"
-PARKED_STREAM = f"KV_{PARKED_BUCKET}"
-PARKED_SUBJECT_PREFIX = f"$KV.{PARKED_BUCKET}."
 REASON_MAX = 300
 
 

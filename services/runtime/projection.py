@@ -31,6 +31,8 @@ from services.runtime.privacy import KEYRING
 log = structlog.get_logger()
 State = TypeVar("State")
 
+_JS_ACK = f"{subjects.JS_ACK_PREFIX}."
+
 
 class Projection(Generic[State]):
     def __init__(
@@ -181,6 +183,6 @@ def stream_sequence(msg: Msg) -> int:
     ($JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…): nats-py's `msg.metadata` builds
     the whole metadata object, a fifth of the time of folding an event during a replay."""
     tokens = msg.reply.split(".")
-    if len(tokens) == 9 and tokens[0] == "$JS" and tokens[1] == "ACK":
+    if len(tokens) == 9 and msg.reply.startswith(_JS_ACK):
         return int(tokens[5])
     return msg.metadata.sequence.stream  # the longer form with a domain and account hash

@@ -13,16 +13,20 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 
 from contracts import subjects
 from contracts.events import inbox_types
-from services.runtime.eventstore import EVENTS_STREAM
-from services.runtime.parking import PARKED_STREAM, PARKED_SUBJECT_PREFIX
-from services.runtime.privacy import KEYS_STREAM, KEYS_SUBJECT_PREFIX
+from services.runtime.streams import (
+    CLOCK_STREAM,
+    EVENTS_STREAM,
+    INBOX_STREAM,
+    KEYS_STREAM,
+    KEYS_SUBJECT_PREFIX,
+    REJECTED_STREAM,
+    TASKS_STREAM,
+    PARKED_STREAM,
+    PARKED_SUBJECT_PREFIX,
+    WEBHOOKS_STREAM,
+)
 
-INBOX_STREAM = "AMV_INBOX"
-REJECTED_STREAM = "AMV_REJECTED"
-TASKS_STREAM = "AMV_TASKS"
-CLOCK_STREAM = "AMV_CLOCK"
-WEBHOOKS_STREAM = "AMV_WEBHOOKS"
-WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
+WEBHOOKS_PREFIX = subjects.WEBHOOKS_PREFIX  # kept here too: ops and notify import it from provision
 DAY = 24 * 3600.0
 
 
@@ -73,7 +77,7 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
         StreamConfig(
             name=CLOCK_STREAM,
             description="Time: DayStarted on amv.clock.day (a JetStream schedule in production).",
-            subjects=["amv.clock.>"],
+            subjects=[f"{subjects.CLOCK_PREFIX}.>"],
             max_age=2 * 365 * DAY,
             allow_msg_schedules=True,
             **common,
@@ -195,7 +199,7 @@ def consumers() -> list[Consumer]:
             WEBHOOKS_STREAM,
             "notify-webhooks-redrive",
             (f"{WEBHOOKS_PREFIX}.redrive.>",),
-            "Dead-lettered webhook deliveries an operator re-queued (python -m ops.deadletters redrive).",
+            "Dead-lettered webhook deliveries an operator re-queued (overdracht dead-letters redrive).",
             max_deliver=-1,
         ),
     ]

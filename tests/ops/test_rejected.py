@@ -120,7 +120,3 @@ def test_the_command_explains_itself() -> None:
                                text=True)
         assert shown.returncode == 0, shown.stderr
     assert "--file" in shown.stdout and "Wo-Resubmitted-From" in shown.stdout
-    # The older spelling, named in docs/partners.md, is the same command.
-    older = subprocess.run([sys.executable, "-m", "ops.rejected", "resubmit", "--help"], cwd=REPO, capture_output=True,
-                           text=True)
-    assert older.returncode == 0 and "Wo-Resubmitted-From" in older.stdout
