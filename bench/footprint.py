@@ -25,6 +25,7 @@ from bench.replay import in_fresh_process
 from bench.system import Services
 from bench.workload import CaseFactory
 from ops.quiesce import wait_until_idle
+from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
 from services.runtime.natsserver import EmbeddedNats
 
@@ -47,7 +48,7 @@ async def drain_durables(nc: NATS, batch: int = 1000) -> dict[str, int]:
     have done with these events long ago. How many each had pending."""
     js = nc.jetstream()
     drained = {}
-    for spec in provision.consumers():
+    for spec in bootstrap_consumers():
         try:
             info = await js.consumer_info(spec.stream, spec.durable)
         except Exception:  # noqa: BLE001 - not created (yet): nothing pending for it

@@ -19,25 +19,11 @@ from contracts.envelope import CloudEvent
 from contracts.events import event_class
 from contracts.inbox import Rejection, parse_inbox_message
 from ops.partner import envelope
-from services.casefold import fold
-from services.guardianship import rules as guardianship_rules
-from services.guardianship import state as guardianship_state
-from services.housing import rules as housing_rules
-from services.housing import state as housing_state
-from services.intake import rules as intake_rules
-from services.intake import state as intake_state
-from services.notify import rules as notify_rules
-from services.notify import state as notify_state
+from services.bootstrap import DECIDERS
 from services.runtime.directory import load_directory
 from services.runtime.privacy import KEYS_SUBJECT_PREFIX, PERSONAL_EVENT_TYPES, PERSONAL_FIELDS, CaseKey, seal
-from services.runtime.provision import REACTIONS
 
-SERVICES = {
-    "intake": (intake_state, intake_rules),
-    "guardianship": (guardianship_state, guardianship_rules),
-    "housing": (housing_state, housing_rules),
-    "notify": (notify_state, notify_rules),
-}
+SERVICES = {decider.service: decider for decider in DECIDERS}
 TEMPLATE_CASE = "case-template0"
 WHEN = datetime(2026, 2, 2, 10, tzinfo=UTC)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -69,18 +55,17 @@ def play_case() -> list[tuple[str, str, bytes]]:
         while queue:
             owner, event = queue.pop(0)
             stored.append((owner, event))
-            for other, reactions in REACTIONS.items():
-                if event.event_type in reactions:
-                    state, rules = SERVICES[other]
-                    derived = rules.react(fold(state, TEMPLATE_CASE, [e for _, e in stored]), event, directory)
+            for other, decider in SERVICES.items():
+                if event.event_type in decider.reactions:
+                    derived = decider.react(decider.replay(TEMPLATE_CASE, [e for _, e in stored]), event, directory)
                     queue += [(other, e) for e in derived]
 
     def report(subject: str, body: bytes) -> None:
         parsed = parse_inbox_message(subject, body)
         assert not isinstance(parsed, Rejection), parsed
         service = event_class(parsed.envelope.event_type).service
-        state, rules = SERVICES[service]
-        outcome = rules.decide(fold(state, TEMPLATE_CASE, [e for _, e in stored]), parsed, directory)
+        decider = SERVICES[service]
+        outcome = decider.decide(decider.replay(TEMPLATE_CASE, [e for _, e in stored]), parsed, directory)
         assert not isinstance(outcome, Rejection), outcome
         store(service, outcome)
 

@@ -33,7 +33,7 @@ from services.monitoring.timeline import timeline
 from services.runtime import natsauth
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port
-from services.runtime.provision import consumers
+from services.bootstrap import consumers
 from services.runtime.streams import EVENTS_STREAM, TASKS_STREAM
 
 ACCEPT_AFTER = timedelta(days=3)

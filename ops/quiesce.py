@@ -6,7 +6,7 @@ import asyncio
 
 from nats.aio.client import Client as NATS
 
-from services.runtime.provision import consumers
+from services.bootstrap import consumers
 
 
 async def idle_once(nc: NATS) -> bool:

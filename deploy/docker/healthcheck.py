@@ -52,9 +52,11 @@ async def check(service: str) -> str | None:
     """None when healthy, otherwise why not."""
     import nats
 
+    from services.bootstrap import consumers as bootstrap_consumers
+
     from services.runtime import provision
 
-    specs = [spec for spec in provision.consumers() if spec.service == service]
+    specs = [spec for spec in bootstrap_consumers() if spec.service == service]
     if not specs:
         return f"no durable consumers are declared for service {service!r}"
     try:

@@ -5,7 +5,7 @@ which command repairs what.
 It talks to NATS (`--nats-url`, env NATS_URL; credentials from env NATS_USER and NATS_PASSWORD) and,
 for `status` and `replay`, to the services' HTTP endpoints (WO_METRICS_PORT, see
 services/runtime/observability.py). One module per concept: status; cases (timeline, tasks,
-erase); replay; reports (publish, day); rejected; deadletters; meeting (agenda, journey); demo;
+erase); replay; reports (publish, day); rejected; deadletters; parked; meeting (agenda, journey); demo;
 runbook. The exit codes are `common.Code`.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from ops import connection
-from ops.cli import cases, deadletters, demo, meeting, rejected, replay, reports, runbook, status
+from ops.cli import cases, deadletters, demo, meeting, parked, rejected, replay, reports, runbook, status
 from ops.cli.common import Target, exit_codes_text, quiet_logs
 from services.runtime.supervisor import SERVICES
 
@@ -34,6 +34,7 @@ for module in (status, cases, reports, rejected, deadletters, replay, meeting, d
         app.command(name)(command)
 app.add_typer(rejected.group, name="rejected")
 app.add_typer(deadletters.group, name="dead-letters")
+app.add_typer(parked.group, name="parked")
 
 
 @app.callback()

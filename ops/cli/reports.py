@@ -15,6 +15,7 @@ from contracts import subjects
 from contracts.inbox import Rejection, parse_inbox_message
 from ops.cli.common import Code, JsonFlag, OpsError, err, fail, print_json, run, say
 from ops.partner import publish_raw, start_day
+from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
 from services.runtime.eventstore import EVENTS_STREAM, read_stream
 from services.runtime.rejections import HEADER_CODE, HEADER_FIELD, HEADER_ORIGINAL_SEQUENCE, HEADER_REASON
@@ -126,7 +127,7 @@ def publish(
 
 async def handled_by(nc: NATS, clock_seq: int, timeout_s: float) -> tuple[list[str], list[str]]:
     """(consumers that handled clock message `clock_seq`, those that had not within the timeout)."""
-    clock = [spec for spec in provision.consumers() if spec.stream == provision.CLOCK_STREAM]
+    clock = [spec for spec in bootstrap_consumers() if spec.stream == provision.CLOCK_STREAM]
     js = nc.jetstream(timeout=5)
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:

@@ -2,6 +2,7 @@
 support gaps."""
 
 import asyncio
+from dataclasses import asdict
 from typing import Any
 
 import nats.js.errors
@@ -10,15 +11,17 @@ from nats.aio.client import Client as NATS
 
 from contracts import subjects
 from ops.cli.common import Code, JsonFlag, OpsError, Target, http_json, out, print_json, run, table
+from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
 from services.runtime.eventstore import EVENTS_STREAM
+from services.runtime.parking import parked_cases
 from services.runtime.supervisor import SERVICES
 
 
 async def consumer_states(nc: NATS) -> list[dict]:
     js = nc.jetstream(timeout=5)
     found = []
-    for spec in provision.consumers():
+    for spec in bootstrap_consumers():
         row = {"service": spec.service, "stream": spec.stream, "consumer": spec.durable}
         try:
             info = await js.consumer_info(spec.stream, spec.durable)
@@ -109,10 +112,11 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
 
     Services: alive (/healthz, or else whether their consumers are being pulled) and ready
     (/readyz). Consumers: messages pending (lag), unacknowledged, redelivered. Streams: messages
-    and bytes. Then the dead letters, the refused reports and the cases with an open support gap.
+    and bytes. Then the dead letters, the refused reports, the parked cases and the cases with an
+    open support gap.
 
     Exits 3 when a service is down or not ready, or a stream or consumer is missing (unhealthy);
-    else 1 when support gaps are open (a business alert); 0 when all is well. Look at the table,
+    else 1 when support gaps are open or cases are parked (a business alert); 0 when all is well. Look at the table,
     then at docs/operations.md, "Alerts".
     """
 
@@ -125,6 +129,7 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
             "open_support_gaps": await open_support_gaps(nc),
             "dead_letters": await subjects_of(nc, provision.REJECTED_STREAM, f"{subjects.DEAD_LETTER_PREFIX}.>"),
             "rejected": sum((await subjects_of(nc, provision.REJECTED_STREAM, f"{subjects.REJECTED_PREFIX}.>")).values()),
+            "parked_cases": [asdict(p) for p in await parked_cases(nc)],
         }
         unhealthy, alerts = status_problems(report)
         report["problems"] = unhealthy + alerts
@@ -150,6 +155,8 @@ def status_problems(report: dict) -> tuple[list[str], list[str]]:
     unhealthy += [f"consumer {c['consumer']} does not exist" for c in report["consumers"] if c["missing"]]
     unhealthy += [f"stream {s['stream']} does not exist" for s in report["streams"] if s["missing"]]
     alerts = [f"{len(report['open_support_gaps'])} open support gap(s)"] if report["open_support_gaps"] else []
+    if report["parked_cases"]:
+        alerts.append(f"{len(report['parked_cases'])} parked case(s): see `overdracht parked list`")
     return unhealthy, alerts
 
 
@@ -181,6 +188,9 @@ def print_status(report: dict) -> None:
     dead = report["dead_letters"]
     out.print(f"Dead letters: {sum(dead.values())}" + "".join(f"\n  {k}: {v}" for k, v in sorted(dead.items())))
     out.print(f"Refused reports (AMV_REJECTED): {report['rejected']}")
+    parked = report["parked_cases"]
+    out.print(f"Parked cases: {len(parked)}" + "".join(f"\n  {p['service']} {p['case_id']}: {p['reason']}" for p in parked),
+              highlight=False)
     gaps = report["open_support_gaps"]
     out.print(f"Open support gaps: {len(gaps)}" + "".join(f"\n  {case}" for case in gaps))
     if report["problems"]:

@@ -13,6 +13,7 @@ from contracts.events import (
     EducationEnrolled,
     FamilyRelocated,
     HousingAssigned,
+    data_of,
     derive,
     derive_on_day,
 )
@@ -118,10 +119,12 @@ def cohabitation_at_housing(case: HousingCase, housed: CloudEvent, event: Housin
 
 
 def react(case: HousingCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
-    """What housing derives from another service's stored event (REACTIONS: EducationEnrolled)."""
+    """What housing derives from another service's stored event (its decider reacts to EducationEnrolled)."""
     if event.event_type != "EducationEnrolled":
         return []
-    return exemption_by_education(case, event, EducationEnrolled.model_validate(event.data))
+    enrolled = data_of(event)  # upcast to the current version, as every stored event is read
+    assert isinstance(enrolled, EducationEnrolled)
+    return exemption_by_education(case, event, enrolled)
 
 
 def exemption_by_education(case: HousingCase, enrolled: CloudEvent, event: EducationEnrolled) -> list[CloudEvent]:

@@ -1,18 +1,11 @@
-"""intake's aggregate, the reunification application, as one Decider (services/runtime/decider.py).
-
-The decisions and their § docstrings are in rules.py, the case they decide on in state.py; this
-module is the one place that says what intake reads, reports, reacts to and stores.
-"""
+"""intake's aggregate, the reunification application: what it reads, reacts to and stores.
+Its rules (with their § docstrings) are in rules.py, its case in state.py."""
 
 from services.intake import rules, state
 from services.runtime.decider import Decider
 
-decider = Decider(
-    service="intake",
-    initial=state.empty,
-    evolve=state.apply,
-    decide=rules.decide,
-    on_day=rules.on_day,
+decider = Decider.of(
+    "intake", state, rules,
     reactions={},  # intake reacts to no stored event; it reads other services' facts when it decides
     folds=frozenset({
         "ResidencePermitGranted", "ApplicationFiled", "DnaTestOffered", "ApplicationDecided", "ParentsArrived",

@@ -1,11 +1,5 @@
-"""notify's aggregate, the tasks of a case along the FHIR Task lifecycle, as one Decider
-(services/runtime/decider.py).
-
-The decisions and their § docstrings are in rules.py, the case they decide on in state.py; this
-module is the one place that says what notify reads, reports, reacts to and stores. Delivering a
-task (webhook, amv.tasks.<owner>.…) is the side effect the runtime runs before storing
-HandoffNotified (services/notify/app.py).
-"""
+"""notify's Decider: the tasks of a case along the FHIR Task lifecycle. Delivering a task is the side
+effect the runtime runs before storing HandoffNotified (services/notify/app.py); rules.py decides."""
 
 from services.notify import rules, state
 from services.runtime.decider import Decider
@@ -15,12 +9,8 @@ ANSWERS = frozenset({
     "ChecklistItemChecked",
 })
 
-decider = Decider(
-    service="notify",
-    initial=state.empty,
-    evolve=state.apply,
-    decide=rules.decide,
-    on_day=rules.on_day,
+decider = Decider.of(
+    "notify", state, rules,
     reactions={"HandoffRequested": rules.react},  # §4.1: a handoff request becomes a delivered task
     folds=frozenset({
         "HandoffRequested", "HandoffNotified", "HandoffEscalated", *ANSWERS,

@@ -60,7 +60,6 @@ from services.runtime.settings import Settings
 log = structlog.get_logger()
 
 DEAD_LETTER_SUBJECT = subjects.dead_letter("notify", "webhooks")
-CONSUMERS = ("notify-webhooks", "notify-webhooks-redrive")
 USER_AGENT = "warme-overdracht-notify/1 (+webhook delivery)"
 DELIVERED, FAILED, DEAD_LETTERED = "delivered", "failed", "dead-lettered"
 
@@ -106,9 +105,8 @@ class WebhookDelivery:
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
         )
-        for durable in CONSUMERS:
-            spec = provision.consumer(durable)
-            self._loops.append(asyncio.create_task(self._consume(spec.stream, durable), name=durable))
+        for spec in provision.WEBHOOK_CONSUMERS:
+            self._loops.append(asyncio.create_task(self._consume(spec.stream, spec.durable), name=spec.durable))
         log.info("webhook delivery started", organisations=sorted(self.targets))
 
     async def stop(self) -> None:

@@ -23,6 +23,7 @@ from contracts.events import (
     TaskDeclined,
     TaskOpened,
     TaskStarted,
+    data_of,
     derive,
     derive_on_day,
 )
@@ -68,7 +69,8 @@ def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[Clo
     is needed and none is arranged."""
     if event.event_type != "HandoffRequested":
         return []
-    handoff = HandoffRequested.model_validate(event.data)
+    handoff = data_of(event)  # upcast to the current version, as every stored event is read
+    assert isinstance(handoff, HandoffRequested)
     task = case.tasks.get(handoff.handoff_id)
     if task is not None and task.status != "draft":
         return []
@@ -83,7 +85,8 @@ def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[Clo
 def task_message(notified: CloudEvent) -> CloudEvent:
     """The task the owner receives on amv.tasks.<owner>.TaskOpened. Its id depends only on the
     handoff, so a re-sent task is recognisably the same one (a stable delivery id)."""
-    event = HandoffNotified.model_validate(notified.data)
+    event = data_of(notified)
+    assert isinstance(event, HandoffNotified)
     task = TaskOpened(
         task_id=event.handoff_id, kind=event.kind, requester=event.requester, owner=event.owner, due=event.due,
         invited=event.invited, checklist=event.checklist, language=event.language,

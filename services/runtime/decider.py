@@ -57,6 +57,12 @@ class Decider(Generic[State]):
         if missing := set(self.reactions) - self.folds:
             raise ValueError(f"decider {self.service}: reacts to {sorted(missing)} without folding them")
 
+    @classmethod
+    def of(cls, service: str, state: Any, rules: Any, **declared: Any) -> "Decider[Any]":
+        """The decider of `service` from its state module (`empty`, `apply`) and its rules module
+        (`decide`, `on_day`), with its declarations (`reactions`, `folds`, `emits`)."""
+        return cls(service, state.empty, state.apply, rules.decide, rules.on_day, **declared)
+
     # --- what the runtime derives -----------------------------------------------------------------
 
     @property

@@ -11,7 +11,7 @@ from contracts.events import event_class, inbox_types
 from contracts.ids import organisation_kind
 from services.runtime.directory import Directory
 from services.runtime.privacy import PERSONAL_EVENT_TYPES
-from services.runtime.provision import consumers, stream_configs
+from services.runtime.provision import durables_a_service_may_own, stream_configs
 from services.runtime.streams import (
     CLOCK_STREAM,
     EVENTS_STREAM,
@@ -93,15 +93,13 @@ def _streams_provisioning() -> list[str]:
 
 def _own_consumers(service: str) -> list[str]:
     granted = []
-    for spec in consumers():
-        if spec.service != service:
-            continue
+    for stream, durable in durables_a_service_may_own(service):
         granted += [
-            subjects.js_api("CONSUMER", "CREATE", spec.stream, spec.durable),
-            subjects.js_api("CONSUMER", "CREATE", spec.stream, spec.durable, ">"),
-            subjects.js_api("CONSUMER", "INFO", spec.stream, spec.durable),
-            subjects.js_api("CONSUMER", "MSG", "NEXT", spec.stream, spec.durable),
-            subjects.js_ack(spec.stream, spec.durable, ">"),
+            subjects.js_api("CONSUMER", "CREATE", stream, durable),
+            subjects.js_api("CONSUMER", "CREATE", stream, durable, ">"),
+            subjects.js_api("CONSUMER", "INFO", stream, durable),
+            subjects.js_api("CONSUMER", "MSG", "NEXT", stream, durable),
+            subjects.js_ack(stream, durable, ">"),
         ]
     return granted
 

@@ -39,6 +39,7 @@ from contracts import subjects
 from contracts.clock import day_of
 from contracts.events import EVENT_TYPES
 from services.runtime import provision
+from services.runtime.decider import Decider
 from services.runtime.http import HttpServer
 
 log = structlog.get_logger()
@@ -56,6 +57,7 @@ class ObservedService(Protocol):
     read model, with `cases`, `last_seq` and `caught_up`) is set once the service started it."""
 
     name: str
+    decider: Decider
     nc: NATS
 
     def consumer_tasks(self) -> list[asyncio.Task[None]]: ...
@@ -230,9 +232,7 @@ class ServiceMetrics:
     async def refresh(self, runtime: ObservedService) -> None:
         """Read what lives in NATS: each durable consumer's lag, the dead letters, today's date."""
         js = runtime.nc.jetstream(timeout=5)
-        for spec in provision.consumers():
-            if spec.service != self.service:
-                continue
+        for spec in provision.consumers_of(runtime.decider):
             info = await js.consumer_info(spec.stream, spec.durable)
             self.consumer_pending.labels(self.service, spec.durable, spec.stream).set(info.num_pending or 0)
             self.consumer_ack_pending.labels(self.service, spec.durable, spec.stream).set(info.num_ack_pending or 0)

@@ -61,6 +61,7 @@ class Projection(Generic[State]):
         self.untrusted: set[str] = set()
         self.last_seq = 0
         self.skipped = 0  # stored events that could not be decoded or folded (logged each time)
+        self.received = 0  # stored events delivered to this read model (what its filters let through)
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # (sequence, tiebreak, woken when folded)
         self._tiebreak = itertools.count()
         self._catching_up: asyncio.Task[int] | None = None
@@ -172,6 +173,7 @@ class Projection(Generic[State]):
                 if self._on_unfoldable is not None:
                     await self._on_unfoldable(case_id, exc, seq)
         self.last_seq = seq
+        self.received += 1
         while self._waiters and self._waiters[0][0] <= seq:
             waiter = heapq.heappop(self._waiters)[2]
             if not waiter.done():

@@ -5,6 +5,7 @@ Services never let a client library create or change streams implicitly (FastStr
 creates what is missing and updates what differs, then bind to their durable consumers.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import nats.js.errors
@@ -13,6 +14,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy,
 
 from contracts import subjects
 from contracts.events import inbox_types
+from services.runtime.decider import Decider
 from services.runtime.streams import (
     CLOCK_STREAM,
     EVENTS_STREAM,
@@ -139,78 +141,72 @@ class Consumer:
     max_deliver: int | None = None  # None: the service's WO_MAX_DELIVER; -1: unlimited (the handler counts)
 
 
-# The events of other services (or its own) each service reacts to, besides partner reports and days.
-REACTIONS: dict[str, tuple[str, ...]] = {
-    "intake": (),
-    "guardianship": ("HandoffAccepted",),
-    "housing": ("EducationEnrolled",),
-    "notify": ("HandoffRequested",),
-}
-
-
-def consumers() -> list[Consumer]:
-    """Every durable consumer: per service its inbox, its reactions and the clock."""
-    found = [
-        Consumer(
-            "intake",
-            INBOX_STREAM,
-            "inbox-triage",
-            (f"{subjects.INBOX_PREFIX}.>",),
+def consumers_of(decider: Decider) -> list[Consumer]:
+    """A service's durable consumers, derived from its Decider: its partner reports (and, for intake,
+    the triage of what no service owns), the stored events in its reactions table, the clock, and
+    notify's webhook delivery."""
+    service = decider.service
+    found = []
+    if service == "intake":
+        found.append(Consumer(
+            service, INBOX_STREAM, "inbox-triage", (f"{subjects.INBOX_PREFIX}.>",),
             "Rejects inbox messages no service owns (unknown type, malformed subject).",
-        )
-    ]
-    for service, reactions in REACTIONS.items():
-        if inbox_types(service):
-            found.append(
-                Consumer(
-                    service,
-                    INBOX_STREAM,
-                    f"{service}-inbox",
-                    tuple(subjects.inbox("*", t) for t in inbox_types(service)),
-                    f"Partner reports that {service} owns.",
-                )
-            )
-        if reactions:
-            found.append(
-                Consumer(
-                    service,
-                    EVENTS_STREAM,
-                    f"{service}-reactions",
-                    tuple(subjects.events_of_type(t) for t in reactions),
-                    f"Stored events {service} reacts to: {', '.join(reactions)}.",
-                )
-            )
-        found.append(
-            Consumer(service, CLOCK_STREAM, f"{service}-clock", (subjects.CLOCK_DAY,), "Days: deadlines are due.")
-        )
-    found += [
-        # Webhook delivery counts its own attempts (WO_WEBHOOK_MAX_ATTEMPTS) and acks after
-        # dead-lettering, so JetStream must never give up on a task first: unlimited deliveries.
-        Consumer(
-            "notify",
-            TASKS_STREAM,
-            "notify-webhooks",
-            (f"{subjects.TASKS_PREFIX}.>",),
-            "Tasks to POST to their owners' webhooks (services/notify/delivery.py).",
-            max_deliver=-1,
-        ),
-        Consumer(
-            "notify",
-            WEBHOOKS_STREAM,
-            "notify-webhooks-redrive",
-            (f"{WEBHOOKS_PREFIX}.redrive.>",),
-            "Dead-lettered webhook deliveries an operator re-queued (overdracht dead-letters redrive).",
-            max_deliver=-1,
-        ),
-    ]
+        ))
+    if decider.reports:
+        found.append(Consumer(
+            service, INBOX_STREAM, f"{service}-inbox", decider.inbox_filters(), f"Partner reports that {service} owns.",
+        ))
+    if decider.reactions:
+        found.append(Consumer(
+            service, EVENTS_STREAM, f"{service}-reactions", decider.reaction_filters(),
+            f"Stored events {service} reacts to: {', '.join(sorted(decider.reactions))}.",
+        ))
+    found.append(Consumer(service, CLOCK_STREAM, f"{service}-clock", (subjects.CLOCK_DAY,), "Days: deadlines are due."))
+    if service == "notify":
+        found += WEBHOOK_CONSUMERS
     return found
 
 
-def consumer(durable: str) -> Consumer:
-    for candidate in consumers():
-        if candidate.durable == durable:
-            return candidate
-    raise KeyError(durable)
+# Webhook delivery counts its own attempts (WO_WEBHOOK_MAX_ATTEMPTS) and acks after
+# dead-lettering, so JetStream must never give up on a task first: unlimited deliveries.
+WEBHOOK_CONSUMERS = (
+    Consumer(
+        "notify",
+        TASKS_STREAM,
+        "notify-webhooks",
+        (f"{subjects.TASKS_PREFIX}.>",),
+        "Tasks to POST to their owners' webhooks (services/notify/delivery.py).",
+        max_deliver=-1,
+    ),
+    Consumer(
+        "notify",
+        WEBHOOKS_STREAM,
+        "notify-webhooks-redrive",
+        (f"{WEBHOOKS_PREFIX}.redrive.>",),
+        "Dead-lettered webhook deliveries an operator re-queued (overdracht dead-letters redrive).",
+        max_deliver=-1,
+    ),
+)
+
+
+def consumers(deciders: Iterable[Decider]) -> list[Consumer]:
+    """Every durable consumer of the services whose deciders are given (services/bootstrap.py has all)."""
+    return [spec for decider in deciders for spec in consumers_of(decider)]
+
+
+def durables_a_service_may_own(service: str) -> list[tuple[str, str]]:
+    """(stream, durable) of every consumer `service` could have, for its NATS permissions. The NATS
+    users are generated below the services, without their deciders, so a reactions consumer is
+    granted to every service whether or not its decider declares reactions (one that does not
+    never creates it)."""
+    possible = [(CLOCK_STREAM, f"{service}-clock"), (EVENTS_STREAM, f"{service}-reactions")]
+    if inbox_types(service):
+        possible.append((INBOX_STREAM, f"{service}-inbox"))
+    if service == "intake":
+        possible.append((INBOX_STREAM, "inbox-triage"))
+    if service == "notify":
+        possible += [(spec.stream, spec.durable) for spec in WEBHOOK_CONSUMERS]
+    return possible
 
 
 def consumer_config(spec: Consumer, max_deliver: int, ack_wait_s: float) -> ConsumerConfig:
@@ -237,7 +233,6 @@ async def provision_streams(js: JetStreamContext, replicas: int = 1, duplicate_w
             await js.update_stream(config)
 
 
-async def provision_consumers(js: JetStreamContext, service: str, max_deliver: int, ack_wait_s: float) -> None:
-    for spec in consumers():
-        if spec.service == service:
-            await js.add_consumer(spec.stream, consumer_config(spec, max_deliver, ack_wait_s))
+async def provision_consumers(js: JetStreamContext, decider: Decider, max_deliver: int, ack_wait_s: float) -> None:
+    for spec in consumers_of(decider):
+        await js.add_consumer(spec.stream, consumer_config(spec, max_deliver, ack_wait_s))

@@ -132,13 +132,14 @@ class ServiceRuntime:
         await provision.provision_streams(
             self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
-        await provision.provision_consumers(self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s)
+        await provision.provision_consumers(self.js, self.decider, self.settings.max_deliver, self.settings.ack_wait_s)
         self.parking = Parking(nc, self.name, on_retry=self.retry_parked)
         await self.parking.start()
         self.projection = Projection.of(nc, self.decider, owner=self.name, on_unfoldable=self.park_unfoldable)
         await self.projection.start()
+        specs = {spec.durable: spec for spec in provision.consumers_of(self.decider)}
         for sub in self.subscriptions():
-            spec = provision.consumer(sub.durable)
+            spec = specs[sub.durable]
             consumer = CaseOrderedConsumer(
                 self.js,
                 spec.stream,

@@ -29,7 +29,7 @@ from contracts import subjects
 from services.runtime.supervisor import SERVICES, stop_processes
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
-from services.runtime.provision import consumers
+from services.bootstrap import consumers
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

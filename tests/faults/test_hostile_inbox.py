@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
 from services.runtime.natsserver import EmbeddedNats
-from services.runtime.provision import INBOX_STREAM, consumers
+from services.bootstrap import consumers
+from services.runtime.provision import INBOX_STREAM
 from tests.faults.harness import SERVICES, ServiceProcesses, connect, consumer_report, idle, wait_until
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from services.runtime.natsserver import EmbeddedNats
-from services.runtime.provision import consumers
+from services.bootstrap import consumers
 from tests.faults.harness import SERVICES, Load, ServiceProcesses, assert_nothing_lost_or_doubled, under_load
 
 pytestmark = pytest.mark.integration

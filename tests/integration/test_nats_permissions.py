@@ -31,6 +31,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from contracts import subjects
+from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import natsauth, provision
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats, free_port
@@ -499,7 +500,7 @@ async def _until_every_service_consumes(url: str, credentials_file: Path, deadli
     nc = await nats.connect(url, **natsauth.client_options(natsauth.OPS_USER, credentials_file))
     js = nc.jetstream()
     try:
-        for spec in provision.consumers():
+        for spec in bootstrap_consumers():
             while True:
                 try:
                     await js.consumer_info(spec.stream, spec.durable)

@@ -1,6 +1,7 @@
 """One case whose decision fails is parked, loudly, and the day goes on for every other case
 (services/runtime/parking.py)."""
 
+import json
 from datetime import date
 
 import pytest
@@ -8,6 +9,7 @@ from prometheus_client import generate_latest
 
 from ops.quiesce import wait_until_idle
 from services.runtime.parking import parked_cases, retry
+from tests.ops.support import overdracht
 from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
 from tests.support.partner import case_events, eventually, new_case_id, report, start_day
 
@@ -19,7 +21,7 @@ async def permit(nc, case_id: str, permit_date: str) -> None:
                  {"date_of_birth": "2012-03-01", "municipality": "GM0855", "permit_date": permit_date})
 
 
-async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_deadline(system, nc) -> None:
+async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_deadline(system, nc, broker_url) -> None:
     poisoned, healthy = new_case_id(), new_case_id()
     # A permit in the year 9999: its filing deadline (permit + 3 months) is past the last date
     # Python knows, so intake's day rule raises for this case, on every day.
@@ -40,10 +42,17 @@ async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_de
     metrics = generate_latest(intake.metrics.registry).decode()
     assert f'wo_cases_parked{{service="intake"}} {float(parked_in_intake)}' in metrics
 
-    # The operator retries before fixing anything: the case is decided again and parked again.
-    assert await retry(nc, "intake", poisoned)
+    # The operator sees it, and retries before fixing anything: decided again, parked again.
+    listed = await overdracht("parked", "list", "--service", "intake", "--check", "--json", nats_url=broker_url)
+    assert listed.code == 1, listed.stderr  # --check: something to act on
+    [shown] = [p for p in json.loads(listed.stdout) if p["case_id"] == poisoned]
+    assert shown["trigger"] == "day 2026-04-06" and shown["reason"].startswith("ValueError")
+    retried = await overdracht("parked", "retry", "intake", poisoned, "--json", nats_url=broker_url)
+    assert retried.code == 0 and json.loads(retried.stdout)["retried"] is True, retried.stderr
     await eventually(lambda: _retried_and_parked_again(nc, poisoned), 10, "the retried case parked again")
-    assert not await retry(nc, "intake", new_case_id())  # nothing to retry for a case never parked
+    never = await overdracht("parked", "retry", "intake", new_case_id(), nats_url=broker_url)
+    assert never.code == 1 and "nothing to retry" in never.stderr + never.stdout
+    assert await retry(nc, "intake", poisoned)  # the library call the command makes, directly
 
 
 async def _retried_and_parked_again(nc, case_id: str) -> bool:

@@ -144,7 +144,7 @@ async def settle(nc: NATS, timeout_s: float = 120.0) -> None:
     """Wait until every durable consumer has nothing left to do; on a timeout, say which had work.
     (A day is decided for every case in the session's shared store: allow for a busy machine.)"""
     from ops.quiesce import wait_until_idle
-    from services.runtime.provision import consumers
+    from services.bootstrap import consumers
 
     try:
         await wait_until_idle(nc, timeout_s)

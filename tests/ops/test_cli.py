@@ -91,8 +91,9 @@ COMMANDS = [
     ["agenda"], ["journey"], ["demo"], ["runbook"],
     ["rejected"], ["rejected", "list"], ["rejected", "resubmit"],
     ["dead-letters"], ["dead-letters", "list"], ["dead-letters", "redrive"],
+    ["parked"], ["parked", "list"], ["parked", "retry"],
 ]
-PRINTING_DATA = [c for c in COMMANDS if c not in (["rejected"], ["dead-letters"], ["runbook"])]
+PRINTING_DATA = [c for c in COMMANDS if c not in (["rejected"], ["dead-letters"], ["parked"], ["runbook"])]
 
 
 def test_every_command_explains_itself_with_help() -> None:

@@ -22,7 +22,7 @@ from ops.cli.status import open_support_gaps
 from services.notify import state as notify_state
 from services.runtime.observability import open_and_overdue_tasks
 from services.runtime.projection import Projection
-from services.runtime.provision import consumers
+from services.bootstrap import consumers
 from services.runtime.supervisor import SERVICES
 from tests.ops.support import Endpoints, free_port_block, get_json, scrape, settle, total
 from tests.support.brokers import REPO

@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from ops import runbook
+from services.bootstrap import decider_of
 from services.runtime import provision
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.settings import Settings
@@ -75,7 +76,7 @@ async def test_a_copy_of_the_stopped_store_restores_streams_messages_and_consume
         nc = await nats.connect(server.url)
         js = nc.jetstream()
         await provision.provision_streams(js)
-        await provision.provision_consumers(js, "intake", max_deliver=8, ack_wait_s=30)
+        await provision.provision_consumers(js, decider_of("intake"), max_deliver=8, ack_wait_s=30)
         for number in range(3):
             body = json.dumps({"report": number}).encode()
             await js.publish("amv.inbox.nidos.ResidencePermitGranted", body)

@@ -2,7 +2,7 @@
 without NATS. For tests of what reads the whole history (the agenda, the journey figures).
 
 A report goes to the service that owns its type (`decide`); every stored event is offered to the
-services that react to it (`provision.REACTIONS`: notify turns handoffs into tasks, guardianship
+services whose deciders react to it (their `reactions` tables: notify turns handoffs into tasks, guardianship
 closes gaps, housing exempts); a day runs every service's `on_day`. Reports are recorded at ten in
 the morning of their day, Amsterdam time, as partners publish them during office hours.
 """
@@ -13,24 +13,10 @@ from contracts.clock import start_of
 from contracts.envelope import CloudEvent
 from contracts.events import DomainEvent, TaskAccepted, TaskDeclined, report
 from contracts.inbox import Rejection, Report
-from services.casefold import fold
-from services.guardianship import rules as guardianship_rules
-from services.guardianship import state as guardianship_state
-from services.housing import rules as housing_rules
-from services.housing import state as housing_state
-from services.intake import rules as intake_rules
-from services.intake import state as intake_state
-from services.notify import rules as notify_rules
-from services.notify import state as notify_state
-from services.runtime.provision import REACTIONS
+from services.bootstrap import DECIDERS
 from tests.support.domain import DIRECTORY
 
-SERVICES = {
-    "intake": (intake_state, intake_rules),
-    "guardianship": (guardianship_state, guardianship_rules),
-    "housing": (housing_state, housing_rules),
-    "notify": (notify_state, notify_rules),
-}
+SERVICES = {decider.service: decider for decider in DECIDERS}
 OFFICE_HOURS = timedelta(hours=10)
 
 
@@ -43,22 +29,21 @@ class Chain:
         self._reports = 0
 
     def case(self, service: str):
-        state, _ = SERVICES[service]
-        return fold(state, self.case_id, self.events)
+        return SERVICES[service].replay(self.case_id, self.events)
 
     def report(self, on: date, org: str, event: DomainEvent) -> list[CloudEvent]:
         """A partner's report on day `on`; fails when the owning service refuses it."""
         self._reports += 1
         envelope = report(event, self.case_id, org, f"{self.case_id}-r{self._reports}", start_of(on) + OFFICE_HOURS)
-        state, rules = SERVICES[type(event).service]
-        outcome = rules.decide(fold(state, self.case_id, self.events), Report(org, envelope, event), DIRECTORY)
+        decider = SERVICES[type(event).service]
+        outcome = decider.decide(decider.replay(self.case_id, self.events), Report(org, envelope, event), DIRECTORY)
         assert not isinstance(outcome, Rejection), outcome
         return self._store(outcome)
 
     def day(self, day: date) -> list[CloudEvent]:
         found = []
-        for service, (state, rules) in SERVICES.items():
-            found += self._store(rules.on_day(fold(state, self.case_id, self.events), day, DIRECTORY))
+        for decider in SERVICES.values():
+            found += self._store(decider.on_day(decider.replay(self.case_id, self.events), day, DIRECTORY))
         return found
 
     def days(self, first: date, last: date) -> list[CloudEvent]:
@@ -93,8 +78,7 @@ class Chain:
                 continue
             self.events.append(event)
             stored.append(event)
-            for service, reactions in REACTIONS.items():
-                if event.event_type in reactions:
-                    state, rules = SERVICES[service]
-                    queue += rules.react(fold(state, self.case_id, self.events), event, DIRECTORY)
+            for decider in SERVICES.values():
+                if event.event_type in decider.reactions:
+                    queue += decider.react(decider.replay(self.case_id, self.events), event, DIRECTORY)
         return stored

@@ -11,6 +11,7 @@ from services.guardianship.decider import decider as guardianship
 from services.housing.decider import decider as housing
 from services.intake.decider import decider as intake
 from services.notify.decider import decider as notify
+from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
 from services.runtime.decider import Decider, UndeclaredEvent
 from tests.support.domain import reported
@@ -66,7 +67,7 @@ def test_the_read_model_consumes_one_filter_per_type_it_reads(decider):
 
 @pytest.mark.parametrize("decider", DECIDERS, ids=lambda d: d.service)
 def test_the_consumers_are_those_the_decider_declares(decider):
-    durables = {spec.durable: spec for spec in provision.consumers() if spec.service == decider.service}
+    durables = {spec.durable: spec for spec in bootstrap_consumers() if spec.service == decider.service}
     if decider.reactions:
         assert durables[f"{decider.service}-reactions"].filter_subjects == decider.reaction_filters()
     else:

@@ -13,6 +13,8 @@ import pytest
 
 from contracts.events import inbox_types
 
+from services.bootstrap import consumers as bootstrap_consumers
+
 from services.runtime import natsauth, provision
 from services.runtime.directory import load_directory
 
@@ -65,7 +67,7 @@ def test_a_service_writes_only_its_own_events_and_only_notify_writes_tasks() -> 
 
 def test_a_service_manages_exactly_its_own_durable_consumers() -> None:
     users = by_name(natsauth.users(DIRECTORY))
-    for spec in provision.consumers():
+    for spec in bootstrap_consumers():
         for service in natsauth.SERVICES:
             grants = f"$JS.API.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}" in users[service].permissions.publish_allow
             assert grants == (spec.service == service), (service, spec.durable)
