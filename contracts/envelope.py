@@ -34,6 +34,16 @@ class CloudEvent(BaseModel):
     causationid: str | None = Field(default=None, max_length=128)
 
     @property
+    def idempotency_key(self) -> str:
+        """The key under which this event is stored once (JetStream's Nats-Msg-Id) and from which the
+        ids of the events it causes derive. A partner's id counts only within its own organisation,
+        so it is prefixed with the `source`: two partners may use the same id, and no partner's id
+        can ever equal the key of an event our services derive (a bare uuid of their own)."""
+        if self.source.startswith(f"{SOURCE_PREFIX}:service:"):
+            return self.id
+        return f"{self.source}|{self.id}"
+
+    @property
     def event_type(self) -> str:
         """'ApplicationFiled' for type 'nl.warmeoverdracht.ApplicationFiled.v1'."""
         return self.type.split(".")[2]

@@ -73,13 +73,20 @@ Put the CloudEvent in a file and *request* it, so that you get JetStream's ackno
 
 ```sh
 nats --server nats://nats.example:4222 --user nidos --password "$NATS_PASSWORD" --inbox-prefix _INBOX_nidos \\
-  request amv.inbox.nidos.ResidencePermitGranted "$(cat permit.json)" -H "Nats-Msg-Id:$(jq -r .id permit.json)"
+  request amv.inbox.nidos.ResidencePermitGranted "$(cat permit.json)" -H "Nats-Msg-Id:nidos:$(jq -r .id permit.json)"
 # {{"stream":"AMV_INBOX","seq":1042}}          <- received; a duplicate id answers "duplicate":true
 ```
 
-`nats publish` instead of `request` sends it without waiting for the acknowledgement. Setting the
-header `Nats-Msg-Id` to the CloudEvent `id` lets JetStream drop a re-sent copy within two days.
-**A corrected report therefore needs a new `id`**: with the same id it would be dropped as a duplicate.
+`nats publish` instead of `request` sends it without waiting for the acknowledgement.
+
+**Ids are yours, per organisation.** The system stores a report once per (your organisation, its
+`id`): sending the very same report again is harmless (nothing new is stored), the same `id` with
+other content is refused with `id-conflict`, and another organisation's report with the same `id`
+is simply a report of its own. **A corrected report therefore needs a new `id`.** The header
+`Nats-Msg-Id` is optional; if you set it, make it `<your organisation>:<id>` (as above), so that the
+inbox drops only your own re-sent copies (within two days) and never another organisation's report.
+The ids of the events our rules derive are never yours to take: a report whose `id` equals one of
+them is stored beside it and suppresses nothing.
 
 ## Publishing with nats-py
 
@@ -101,7 +108,7 @@ async def main():
         "data": {{"filed_on": "2026-02-02"}},
     }}
     ack = await nc.jetstream().publish(
-        "amv.inbox.nidos.ApplicationFiled", json.dumps(report).encode(), headers={{"Nats-Msg-Id": report["id"]}}
+        "amv.inbox.nidos.ApplicationFiled", json.dumps(report).encode(), headers={{"Nats-Msg-Id": "nidos:" + report["id"]}}
     )
     print("received as", ack.seq, "(duplicate)" if ack.duplicate else "")
     await nc.close()

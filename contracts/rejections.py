@@ -24,6 +24,8 @@ REJECTION_CODES: dict[str, str] = {
     "unknown-case": "The case has no residence permit yet: report ResidencePermitGranted first.",
     "out-of-order": "The fact does not fit the case's history (e.g. a decision before an application).",
     "duplicate-fact": "The case already has this fact; a change is reported with its own event.",
+    "id-conflict": "Your organisation used this event id before for a different report: an id names one report. "
+    "Sending the very same report again is harmless; a correction needs a new id.",
     "unknown-municipality": "The municipality is not in the organisation directory.",
     # tasks (notify)
     "unknown-task": "The case has no task with this task_id (or it is not delivered yet).",

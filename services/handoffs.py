@@ -49,7 +49,7 @@ def _requested(
 def requested_on_event(cause: CloudEvent, rule: str, service: str, **handoff) -> CloudEvent:
     """A handoff that `rule` requests because of the stored or reported event `cause`."""
     return _requested(
-        derived_event_id(cause.id, rule), lambda event: derive(event, cause, rule, service), **handoff
+        derived_event_id(cause.idempotency_key, rule), lambda event: derive(event, cause, rule, service), **handoff
     )
 
 

@@ -15,7 +15,7 @@ def derive(
     event, byte for byte.
     """
     return CloudEvent(
-        id=derived_event_id(cause.id, rule),
+        id=derived_event_id(cause.idempotency_key, rule),
         source=service_source(service),
         type=event.type_name(),
         subject=case_id or cause.subject,

@@ -95,8 +95,6 @@ def local(directory: Directory, code: str | None, case: GuardianshipCase) -> tup
 
 def decide(case: GuardianshipCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
     """What guardianship stores for a partner's report: the report itself plus what rules derive from it."""
-    if report.envelope.id in case.event_ids:
-        return []  # the same report again: already stored, nothing new
     refusal = check_order(case, report)
     if refusal is not None:
         return refusal

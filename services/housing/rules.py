@@ -31,8 +31,6 @@ HANDOVER_DUE_IN = timedelta(weeks=4)
 
 def decide(case: HousingCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
     """What housing stores for a partner's report: the report itself plus what rules derive from it."""
-    if report.envelope.id in case.event_ids:
-        return []  # the same report again: already stored, nothing new
     refusal = check_order(case, report, directory)
     if refusal is not None:
         return refusal

@@ -34,8 +34,6 @@ PETITION_TASK_LEAD = timedelta(weeks=2)
 
 def decide(case: IntakeCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
     """What intake stores for a partner's report: the report itself plus what rules derive from it."""
-    if report.envelope.id in case.event_ids:
-        return []  # the same report again: already stored, nothing new
     refusal = check_order(case, report, directory)
     if refusal is not None:
         return refusal

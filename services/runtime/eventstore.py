@@ -91,12 +91,12 @@ class EventStore:
             "Nats-Expected-Last-Subject-Sequence-Subject": subjects.case_events(service, case_id),
         }
         if len(events) == 1:
-            reply = await self._request(events[0], service, {**guard, "Nats-Msg-Id": events[0].id})
+            reply = await self._request(events[0], service, {**guard, "Nats-Msg-Id": events[0].idempotency_key})
             return int(reply["seq"])
         batch_id = uuid.uuid4().hex
         last = len(events)
         for number, event in enumerate(events, start=1):
-            headers = {"Nats-Msg-Id": event.id, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(number)}
+            headers = {"Nats-Msg-Id": event.idempotency_key, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(number)}
             if number == 1:
                 headers.update(guard)
             if number == last:

@@ -11,6 +11,7 @@ service then waits for the projection or reads the case from the store (services
 """
 
 import asyncio
+import hashlib
 import heapq
 import itertools
 import json
@@ -23,12 +24,13 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import subjects
-from contracts.envelope import CloudEvent
+from contracts.envelope import SOURCE_PREFIX, CloudEvent
 from services.runtime.decider import Decider
 from services.runtime.eventstore import EVENTS_STREAM, decode_loading_key
 from services.runtime.privacy import KEYRING
 
 log = structlog.get_logger()
+SERVICE_SOURCE_PREFIX = f"{SOURCE_PREFIX}:service:"
 State = TypeVar("State")
 
 _JS_ACK = f"{subjects.JS_ACK_PREFIX}."
@@ -62,6 +64,9 @@ class Projection(Generic[State]):
         self.last_seq = 0
         self.skipped = 0  # stored events that could not be decoded or folded (logged each time)
         self.received = 0  # stored events delivered to this read model (what its filters let through)
+        # (case, idempotency key) -> fingerprint of every partner report stored among what it reads:
+        # the runtime's idempotency per sender (services/runtime/service.py, decide_report)
+        self.reports: dict[tuple[str, str], str] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # (sequence, tiebreak, woken when folded)
         self._tiebreak = itertools.count()
         self._catching_up: asyncio.Task[int] | None = None
@@ -163,6 +168,8 @@ class Projection(Generic[State]):
             if state is None:
                 state = self._empty(event.subject)
             self.cases[event.subject] = self._apply(state, event)
+            if not event.source.startswith(SERVICE_SOURCE_PREFIX):
+                self.reports[(event.subject, event.idempotency_key)] = report_fingerprint(event)
         except Exception as exc:  # noqa: BLE001 - one unreadable stored event must not stop every read model
             # the reason, not a traceback: a store full of them must not be slowed down by its own logs
             log.error("stored event cannot be folded; skipped", subject=msg.subject, stream_seq=seq,
@@ -178,6 +185,12 @@ class Projection(Generic[State]):
             waiter = heapq.heappop(self._waiters)[2]
             if not waiter.done():
                 waiter.set_result(None)
+
+
+def report_fingerprint(envelope: CloudEvent) -> str:
+    """What makes two reports with the same id the same report: their type, case and data."""
+    content = json.dumps([envelope.type, envelope.subject, envelope.data], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
 
 
 def stream_sequence(msg: Msg) -> int:

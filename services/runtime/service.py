@@ -25,7 +25,7 @@ from nats.aio.msg import Msg
 from contracts import subjects
 from contracts.clock import day_of
 from contracts.envelope import CloudEvent
-from contracts.inbox import Rejection, parse_inbox_message
+from contracts.inbox import Rejection, Report, parse_inbox_message
 from services.runtime import provision
 from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.decider import Decider
@@ -35,7 +35,7 @@ from services.runtime.logging import configure_logging
 from services.runtime.natsauth import inbox_prefix
 from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.parking import Parking
-from services.runtime.projection import Projection
+from services.runtime.projection import Projection, report_fingerprint
 from services.runtime.rejections import publish_rejection
 from services.runtime.settings import Settings
 
@@ -181,17 +181,13 @@ class ServiceRuntime:
         structlog.contextvars.bind_contextvars(
             event_id=report.envelope.id, causation_id=report.envelope.causationid, case_id=report.case_id
         )
-        outcome = await self.decide_and_append(
-            report.case_id, lambda case: self.decider.decide(case, report, self.directory)
-        )
+        outcome = await self.decide_and_append(report.case_id, lambda case: self.decide_report(case, report))
         if isinstance(outcome, Rejection):
             # Refuse only on everything stored before this report: the read model may not have
             # another service's latest fact yet. Asked only here, since asking the stream for its
             # last sequence on every message made its appends stall (bench/README.md).
             await self.projection.caught_up()
-            outcome = await self.decide_and_append(
-                report.case_id, lambda case: self.decider.decide(case, report, self.directory)
-            )
+            outcome = await self.decide_and_append(report.case_id, lambda case: self.decide_report(case, report))
         if isinstance(outcome, Rejection):
             if outcome.awaits_other_service and msg.metadata.num_delivered < self.settings.max_deliver:
                 raise RetryLater(outcome.reason)
@@ -200,6 +196,20 @@ class ServiceRuntime:
                 raise RetryLater(f"{outcome.reason} (a report held before a restart may still come back)", delay_s=window)
             return await self.reject(msg, outcome)
         return "stored" if outcome else "duplicate"
+
+    def decide_report(self, case: Any, report: Report) -> Decision:
+        """The decider's decision on a report it has not stored before. Idempotency is the runtime's,
+        scoped to the sender: the same organisation's same id with the same content again is a
+        no-op; with other content it is refused (`id-conflict`); another organisation's report
+        with the same id is a report of its own (contracts/envelope.py, `idempotency_key`)."""
+        stored = self.projection.reports.get((report.case_id, report.envelope.idempotency_key))
+        if stored is not None:
+            if stored == report_fingerprint(report.envelope):
+                return []
+            return Rejection(
+                "id-conflict", f"event id {report.envelope.id} was used by {report.org} before, for another report", "id"
+            )
+        return self.decider.decide(case, report, self.directory)
 
     async def on_stored_event(self, msg: Msg) -> str:
         """An event another rule stored, which this service reacts to."""

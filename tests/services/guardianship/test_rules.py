@@ -135,11 +135,13 @@ def test_a_second_petition_or_transfer_is_a_duplicate_fact() -> None:
     assert refusal(s, "nidos", TRANSFERRED.model_copy(update={"transferred_on": date(2027, 2, 16)})).code == "duplicate-fact"
 
 
-def test_the_same_report_again_stores_nothing_new() -> None:
+def test_a_second_petition_or_transfer_is_a_duplicate_fact() -> None:
+    """The same report sent again never reaches the decider: the runtime recognises it by sender
+    and id (tests/integration/test_idempotency.py). A second report of the fact is refused here."""
     s = story(petition=True)
-    assert s.decide("nidos", PETITION) == []
+    assert s.decide("nidos", PETITION, "petition-2").code == "duplicate-fact"
     s.report("nidos", TRANSFERRED, "transfer-1")
-    assert s.decide("nidos", TRANSFERRED, "transfer-1") == []
+    assert s.decide("nidos", TRANSFERRED, "transfer-2").code == "duplicate-fact"
 
 
 def test_the_court_cannot_decide_before_the_petition() -> None:
