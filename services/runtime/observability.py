@@ -346,6 +346,8 @@ class ServiceEndpoints:
             checks["projection"] = "not started"
         else:
             try:
+                if projection.stalled:
+                    raise RuntimeError(projection.stalled)
                 await projection.caught_up(READY_PROJECTION_WAIT_S)
                 checks["projection"] = "ok"
             except Exception as exc:  # noqa: BLE001 - TimeoutError while catching up, or NATS errors

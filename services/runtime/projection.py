@@ -18,6 +18,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import nats.errors
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -26,10 +27,15 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from contracts import subjects
 from contracts.envelope import SOURCE_PREFIX, CloudEvent
 from services.runtime.decider import Decider
+from services.runtime.privacy import KeysUnavailable
 from services.runtime.eventstore import EVENTS_STREAM, decode_loading_key
 from services.runtime.privacy import KEYRING
 
 log = structlog.get_logger()
+# Failures that pass: a key lookup that timed out, NATS reconnecting, the key bucket not there yet.
+PASSING = (nats.errors.Error, TimeoutError, OSError, KeysUnavailable)
+FIRST_PAUSE_S = 0.1
+LAST_PAUSE_S = 5.0
 SERVICE_SOURCE_PREFIX = f"{SOURCE_PREFIX}:service:"
 State = TypeVar("State")
 
@@ -64,6 +70,7 @@ class Projection(Generic[State]):
         self.last_seq = 0
         self.skipped = 0  # stored events that could not be decoded or folded (logged each time)
         self.received = 0  # stored events delivered to this read model (what its filters let through)
+        self.stalled: str | None = None  # why the read model waits at an event it cannot read yet
         # (case, idempotency key) -> fingerprint of every partner report stored among what it reads:
         # the runtime's idempotency per sender (services/runtime/service.py, decide_report)
         self.reports: dict[tuple[str, str], str] = {}
@@ -150,6 +157,24 @@ class Projection(Generic[State]):
             return 0  # nothing of this type stored yet
         raise RuntimeError(f"direct get of {subject} in {self._stream} failed: {headers.get('Description', headers)}")
 
+    async def _decode_patiently(self, body: bytes, seq: int) -> CloudEvent:
+        """The stored event, decoded; while that fails for a passing reason (the case's key cannot be
+        loaded now, NATS is away), tried again with a growing pause, never folded past: the read
+        model waits, and says so (`stalled`, which makes /readyz false)."""
+        pause = FIRST_PAUSE_S
+        while True:
+            try:
+                event = await decode_loading_key(self._nc, body)  # a key made after the start: looked up once
+            except PASSING as exc:
+                self.stalled = f"stored event {seq} cannot be read yet ({type(exc).__name__}); retrying"
+                log.warning("stored event cannot be read yet; waiting, not skipping", stream_seq=seq,
+                            error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LAST_PAUSE_S)
+                continue
+            self.stalled = None
+            return event
+
     def _key_changed(self, case_id: str) -> None:
         if case_id in self.cases:
             self.untrusted.add(case_id)
@@ -163,7 +188,7 @@ class Projection(Generic[State]):
                 case_id = parsed[1]
                 if self._owner_prefix is not None and msg.subject.startswith(self._owner_prefix):
                     self.versions[case_id] = seq
-            event = await decode_loading_key(self._nc, msg.data)  # a key made after the start: looked up once
+            event = await self._decode_patiently(msg.data, seq)
             state = self.cases.get(event.subject)
             if state is None:
                 state = self._empty(event.subject)
@@ -171,8 +196,10 @@ class Projection(Generic[State]):
             if not event.source.startswith(SERVICE_SOURCE_PREFIX):
                 self.reports[(event.subject, event.idempotency_key)] = report_fingerprint(event)
         except Exception as exc:  # noqa: BLE001 - one unreadable stored event must not stop every read model
-            # the reason, not a traceback: a store full of them must not be slowed down by its own logs
-            log.error("stored event cannot be folded; skipped", subject=msg.subject, stream_seq=seq,
+            # Permanent (the event itself cannot be read or folded): its case is parked, and is read
+            # from the store when decided on. The reason, not a traceback: a store full of them must
+            # not be slowed down by its own logs.
+            log.error("stored event cannot be folded; its case is parked", subject=msg.subject, stream_seq=seq,
                       error=f"{type(exc).__name__}: {exc}"[:500])
             self.skipped += 1
             if case_id is not None:
