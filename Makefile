@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test contracts demo docs help clean
+.PHONY: run test browser contracts demo docs help clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,23 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED) ## run nats-server (unless NATS_URL) and the four services; Ctrl-C stops all
 	$(BIN)/python -m services.runtime.supervisor
 
-test: $(INSTALLED) ## run every test against a real nats-server
+test: $(INSTALLED) browser ## run every test against a real nats-server
 	$(BIN)/python -m pytest
+
+# The desk's browser tests drive Chromium with Playwright's Python package (the test extra), the
+# browser from Debian's packages: Playwright cannot download browsers here. Missing Chromium is
+# installed when make runs as root; otherwise make stops with one line saying what to install.
+CHROMIUM_DEBIAN := /usr/bin/chromium
+WO_CHROMIUM ?= $(CHROMIUM_DEBIAN)
+export WO_CHROMIUM
+
+browser: $(INSTALLED) ## what the browser tests need: Playwright (Python) and Chromium (WO_CHROMIUM)
+	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test]"
+	@test -x "$(WO_CHROMIUM)" || [ "$$(id -u)" != 0 ] || [ "$(WO_CHROMIUM)" != "$(CHROMIUM_DEBIAN)" ] || { \
+		echo "make test: installing Chromium from Debian's packages (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || true; }
+	@test -x "$(WO_CHROMIUM)" || { \
+		echo "make test: install Chromium first (Debian: apt-get install chromium), or set WO_CHROMIUM to its path"; exit 1; }
 
 demo: $(INSTALLED) ## play synthetic cases through a year against the running system (or a fresh one)
 	$(BIN)/overdracht demo

@@ -1,7 +1,8 @@
 """The desk's JSON API under /api: an organisation's inbox, a case, the coordinator's view, and the
 answers to tasks. Authentication: `Authorization: Bearer <the organisation's token>` (`tokens.py`).
 An answer is the organisation's report to notify; the reply says recorded, refused (with notify's
-code and reason, as an HTTP status of its own) or pending."""
+code and reason, as an HTTP status of its own) or pending. Every error is an RFC 9457 problem
+(`problems.py`): a refusal too, with the members of the answer's result as extensions."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -13,6 +14,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from contracts.ids import organisation_kind
 from services.desk import desk
 from services.desk.core import ANSWERS, Desk
+from services.desk.problems import (
+    ANSWER_REFUSED,
+    API_RESPONSES,
+    Problem,
+    RefusalProblem,
+    ValidationProblem,
+    problem,
+)
 from services.desk.views import AnswerResult, CaseView, CoordinatorView, InboxView, MeView, ReasonBody
 
 # HTTP status of a refused answer, by the rejection code notify gave (default: 409 Conflict).
@@ -26,17 +35,19 @@ REFUSAL_STATUS = {
 
 
 def answer_response(result: AnswerResult) -> JSONResponse:
-    code = status.HTTP_200_OK
     if result.outcome == "refused":
         code = REFUSAL_STATUS.get(result.code or "", status.HTTP_409_CONFLICT)
-    elif result.outcome == "pending":
-        code = status.HTTP_202_ACCEPTED
+        return problem(
+            code, result.reason or result.code or "refused", type=ANSWER_REFUSED, title="The answer was refused",
+            **result.model_dump(mode="json"),
+        )
+    code = status.HTTP_202_ACCEPTED if result.outcome == "pending" else status.HTTP_200_OK
     return JSONResponse(result.model_dump(mode="json"), status_code=code)
 
 
 def api_router(the_desk: Desk) -> APIRouter:
     """The routes of the API, over `the_desk`."""
-    router = APIRouter()
+    router = APIRouter(responses=API_RESPONSES)
     bearer = HTTPBearer(auto_error=False, description="The organisation's token.")
 
     def api_org(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
@@ -53,9 +64,14 @@ def api_router(the_desk: Desk) -> APIRouter:
     Org = Annotated[str, Depends(api_org)]
     answer_responses: dict[int | str, dict[str, Any]] = {
         202: {"model": AnswerResult, "description": "Sent, but not processed within the wait; look again."},
-        403: {"model": AnswerResult, "description": "Refused: only the owner (or, to cancel, the requester) may."},
-        404: {"description": "No such case among yours, or no such task in it."},
-        409: {"model": AnswerResult, "description": "Refused: the task's status does not allow it (reason given)."},
+        403: {"model": RefusalProblem, "description": "Refused: only the owner (or, to cancel, the requester) may."},
+        404: {"model": Problem, "description": "No such case among yours, or no such task in it."},
+        409: {"model": RefusalProblem, "description": "Refused: the task's status does not allow it (reason given)."},
+        422: {
+            "model": RefusalProblem | ValidationProblem,
+            "description": "The request is not valid (invalid-request), or notify refused the data (answer-refused).",
+        },
+        503: {"model": Problem, "description": "The answer could not be sent; try again."},
     }
 
     @router.get("/api/me", response_model=MeView, tags=["desk"])
@@ -68,12 +84,12 @@ def api_router(the_desk: Desk) -> APIRouter:
         """The inbox: open tasks the organisation owns (overdue first, then by due date) and open tasks it requested."""
         return the_desk.inbox(org)
 
-    @router.get("/api/cases/{case_id}", response_model=CaseView, tags=["desk"], responses={404: {"description": "No such case among yours."}})
+    @router.get("/api/cases/{case_id}", response_model=CaseView, tags=["desk"], responses={404: {"model": Problem, "description": "No such case among yours."}})
     async def case(org: Org, case_id: str) -> CaseView:
         """A case: who is responsible for the young person now, its tasks, and its timeline in plain language."""
         return await the_desk.case(org, case_id)
 
-    @router.get("/api/coordinator", response_model=CoordinatorView, tags=["desk"], responses={403: {"description": "Not a coordinator."}})
+    @router.get("/api/coordinator", response_model=CoordinatorView, tags=["desk"], responses={403: {"model": Problem, "description": "Not a coordinator."}})
     async def coordinator(org: Org) -> CoordinatorView:
         """For a municipality's coordinator: open support gaps and open escalations in its area."""
         return the_desk.coordinator(org)

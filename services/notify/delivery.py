@@ -224,9 +224,10 @@ class WebhookDelivery:
         return FAILED
 
     async def post(self, target: WebhookTarget, task: CloudEvent, body: bytes, attempt: int) -> AttemptResult:
-        """One signed POST of the task's exact bytes. The response body is never read."""
+        """One POST of the task's exact bytes, signed with every key of the webhook (Standard Webhooks),
+        its webhook-id the task's id on every attempt. The response body is never read."""
         assert self.client is not None, "start() first"
-        headers = delivery_headers(task.id, body, target.secret, int(time.time()), attempt, target.authorization)
+        headers = delivery_headers(task.id, body, target.keys, int(time.time()), attempt, target.authorization)
         started = time.perf_counter()
         try:
             async with self.client.stream("POST", target.url, content=body, headers=headers) as response:

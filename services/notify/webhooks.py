@@ -1,55 +1,79 @@
-"""Webhook delivery, the pure parts: which webhooks an organisation has, how a delivery is signed
-and verified, and when a failed one is tried again. No I/O here; `delivery.py` does the sending.
+"""Webhook delivery, the pure parts: which webhooks an organisation has, how a delivery is signed,
+and when a failed one is tried again. No I/O here; `delivery.py` does the sending.
 
 A task is POSTed as a structured-mode CloudEvent (`application/cloudevents+json`), the exact bytes
-that were published on amv.tasks.<owner>.<EventType>, with these headers:
+that were published on amv.tasks.<owner>.<EventType>, signed per Standard Webhooks
+(https://www.standardwebhooks.com/, the `standardwebhooks` package), with these headers:
 
-    Wo-Delivery-Id  the task event's id: the same on every retry and redrive, so receivers drop duplicates
-    Wo-Timestamp    Unix seconds when this attempt was signed; receivers refuse old ones (replays)
-    Wo-Signature    "v1=" + hex HMAC-SHA256 over "<Wo-Timestamp>.<body>" with the organisation's secret
-    Wo-Attempt      1, 2, … (information only, not signed)
-    Authorization   the subscription's own value, when the directory names one (Open Notificaties style)
+    webhook-id         the task event's id: the same on every retry and redrive, so receivers drop duplicates
+    webhook-timestamp  Unix seconds when this attempt was signed; receivers refuse old ones (replays)
+    webhook-signature  "v1,<base64 HMAC-SHA256 over '<webhook-id>.<webhook-timestamp>.<body>'>" with the
+                       webhook's secret; during a rotation a second one, space separated, with the previous
+    Wo-Attempt         1, 2, … (information only, not signed)
+    Authorization      the subscription's own value, when the directory names one (Open Notificaties style)
 
-The signature covers the body, and the body's `id` is the delivery id, so a receiver that checks
-the signature and the timestamp can trust both. The "v1=" prefix leaves room for a next scheme;
-a receiver accepts the header when any comma-separated v1 entry matches (secret rotation).
+The signature covers the delivery id, the timestamp and the body, so a receiver that verifies it
+(`standardwebhooks.Webhook(secret).verify(body, headers)`, which also refuses a timestamp more than
+five minutes away) can trust all three. How a partner verifies and rotates: docs/webhooks.md.
 """
 
+import base64
+import binascii
 import hashlib
-import hmac
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from standardwebhooks.webhooks import Webhook
 
 from contracts import subjects
 from services.runtime.directory import Directory, WebhookChannel
 from services.runtime.provision import WEBHOOKS_PREFIX
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
-HEADER_DELIVERY_ID = "Wo-Delivery-Id"
-HEADER_TIMESTAMP = "Wo-Timestamp"
-HEADER_SIGNATURE = "Wo-Signature"
+HEADER_ID = "webhook-id"
+HEADER_TIMESTAMP = "webhook-timestamp"
+HEADER_SIGNATURE = "webhook-signature"
 HEADER_ATTEMPT = "Wo-Attempt"
-SIGNATURE_SCHEME = "v1"
-DEFAULT_TOLERANCE_S = 300
-MIN_SECRET_LENGTH = 32
+SECRET_PREFIX = "whsec_"
+KEY_BYTES = (24, 64)  # what Standard Webhooks asks of a signing key: 192 to 512 random bits
 
 
 class WebhookConfigError(Exception):
     """A webhook in the directory cannot be used as configured (e.g. its secret is not set)."""
 
 
-class SignatureRejected(Exception):
-    """A received delivery does not verify; the message says why (never the secret)."""
+def new_secret() -> str:
+    """A fresh signing secret in the Standard Webhooks form: whsec_ + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signing_key(secret: str) -> bytes:
+    """The key of a secret 'whsec_<base64>', as `standardwebhooks.Webhook(secret)` reads it. Raises
+    ValueError saying what is wrong with it, never its value."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"does not start with {SECRET_PREFIX} (a Standard Webhooks secret: {SECRET_PREFIX} + base64)")
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError(f"is not {SECRET_PREFIX} followed by base64") from None
+    low, high = KEY_BYTES
+    if not low <= len(key) <= high:
+        raise ValueError(f"holds {len(key)} bytes after {SECRET_PREFIX}, not {low} to {high}")
+    return key
 
 
 @dataclass(frozen=True)
 class WebhookTarget:
-    """A webhook of an organisation with its secrets resolved from the environment."""
+    """A webhook of an organisation with its secrets resolved from the environment: `keys` holds
+    the current signing key, then, while a secret is being rotated, the previous one."""
 
     org: str
     channel: WebhookChannel
-    secret: bytes
+    keys: tuple[bytes, ...]
     authorization: str | None = None
 
     @property
@@ -66,28 +90,35 @@ def webhooks_of(directory: Directory, org: str) -> tuple[WebhookChannel, ...]:
     return tuple(channel for channel in directory.channels.get(org, ()) if channel.type == "webhook")
 
 
+def _read_key(environ: Mapping[str, str], where: str, variable: str, problems: list[str]) -> bytes | None:
+    value = environ.get(variable, "")
+    try:
+        if not value:
+            raise ValueError("is not set")
+        return signing_key(value)
+    except ValueError as exc:
+        problems.append(f"{where}: the secret variable {variable} {exc}")
+        return None
+
+
 def resolve_targets(directory: Directory, environ: Mapping[str, str]) -> dict[str, tuple[WebhookTarget, ...]]:
     """Every organisation's webhooks with their secrets read from `environ`. Refuses, naming each
-    organisation, webhook and variable, a secret that is missing or shorter than 32 characters."""
+    organisation, webhook and variable, a secret that is missing or not a Standard Webhooks secret."""
     problems: list[str] = []
     targets: dict[str, tuple[WebhookTarget, ...]] = {}
     for org in directory.channels:
         found = []
         for channel in webhooks_of(directory, org):
-            secret = environ.get(channel.secret_env, "")
-            if len(secret) < MIN_SECRET_LENGTH:
-                state = "is not set" if not secret else f"is shorter than {MIN_SECRET_LENGTH} characters"
-                problems.append(f"channels.{org}.{channel.name}: the secret variable {channel.secret_env} {state}")
-                continue
+            where = f"channels.{org}.{channel.name}"
+            variables = [channel.secret_env] + ([channel.previous_secret_env] if channel.previous_secret_env else [])
+            keys = [_read_key(environ, where, variable, problems) for variable in variables]
             authorization = None
             if channel.authorization_env:
                 authorization = environ.get(channel.authorization_env, "")
                 if not authorization:
-                    problems.append(
-                        f"channels.{org}.{channel.name}: the authorization variable {channel.authorization_env} is not set"
-                    )
-                    continue
-            found.append(WebhookTarget(org, channel, secret.encode(), authorization))
+                    problems.append(f"{where}: the authorization variable {channel.authorization_env} is not set")
+            if all(keys) and (authorization or not channel.authorization_env):
+                found.append(WebhookTarget(org, channel, tuple(key for key in keys if key), authorization))
         if found:
             targets[org] = tuple(found)
     if problems:
@@ -95,51 +126,26 @@ def resolve_targets(directory: Directory, environ: Mapping[str, str]) -> dict[st
     return targets
 
 
-def signature(secret: bytes, timestamp: int, body: bytes) -> str:
-    """'v1=<hex HMAC-SHA256 over "<timestamp>.<body>">'."""
-    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"{SIGNATURE_SCHEME}={digest}"
+def signature(keys: tuple[bytes, ...], delivery_id: str, timestamp: int, body: bytes) -> str:
+    """The webhook-signature value: one 'v1,<base64>' per key, space separated (Standard Webhooks)."""
+    signed_at = datetime.fromtimestamp(timestamp, UTC)
+    return " ".join(Webhook(key).sign(delivery_id, signed_at, body) for key in keys)
 
 
 def delivery_headers(
-    delivery_id: str, body: bytes, secret: bytes, timestamp: int, attempt: int, authorization: str | None = None
+    delivery_id: str, body: bytes, keys: tuple[bytes, ...], timestamp: int, attempt: int, authorization: str | None = None
 ) -> dict[str, str]:
-    """The headers of one delivery attempt of `body`, signed at `timestamp` (Unix seconds)."""
+    """The headers of one delivery attempt of `body`, signed at `timestamp` (Unix seconds) with each key."""
     headers = {
         "Content-Type": CONTENT_TYPE,
-        HEADER_DELIVERY_ID: delivery_id,
+        HEADER_ID: delivery_id,
         HEADER_TIMESTAMP: str(timestamp),
-        HEADER_SIGNATURE: signature(secret, timestamp, body),
+        HEADER_SIGNATURE: signature(keys, delivery_id, timestamp, body),
         HEADER_ATTEMPT: str(attempt),
     }
     if authorization:
         headers["Authorization"] = authorization
     return headers
-
-
-def verify(
-    secret: bytes,
-    body: bytes,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    now: float,
-    tolerance_s: float = DEFAULT_TOLERANCE_S,
-) -> int:
-    """What a receiver does before trusting a delivery: the timestamp is recent (within
-    `tolerance_s` of `now`, either way) and a v1 signature over it and the body matches.
-    Returns the timestamp; raises SignatureRejected with the reason otherwise."""
-    if not timestamp_header or not timestamp_header.isdigit():
-        raise SignatureRejected(f"{HEADER_TIMESTAMP} is missing or not Unix seconds")
-    timestamp = int(timestamp_header)
-    if abs(now - timestamp) > tolerance_s:
-        raise SignatureRejected(f"{HEADER_TIMESTAMP} is {round(now - timestamp)}s away from now (limit {tolerance_s}s)")
-    if not signature_header:
-        raise SignatureRejected(f"{HEADER_SIGNATURE} is missing")
-    expected = signature(secret, timestamp, body)
-    offered = [part.strip() for part in signature_header.split(",")]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
-        raise SignatureRejected(f"{HEADER_SIGNATURE} does not match the body and timestamp")
-    return timestamp
 
 
 def retry_delay_s(attempt: int, base_s: float, max_s: float, jitter: float) -> float:

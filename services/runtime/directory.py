@@ -46,9 +46,11 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 class WebhookChannel(BaseModel):
     """A webhook subscription, as in the VNG ZGW Notificaties API (Open Notificaties): every task of
-    the organisation is POSTed to `url` as a signed CloudEvent. Secrets stay out of this file: the
-    signing secret is read from the environment variable `secret_env`, the optional Authorization
-    header value (e.g. "Bearer …", per subscription) from `authorization_env`."""
+    the organisation is POSTed to `url` as a CloudEvent signed per Standard Webhooks (docs/webhooks.md).
+    Secrets stay out of this file: the signing secret (`whsec_…`) is read from the environment
+    variable `secret_env`; while it is being rotated, the one it replaces from `previous_secret_env`
+    (every delivery then carries a signature with each, so a receiver with either verifies); the
+    optional Authorization header value (e.g. "Bearer …", per subscription) from `authorization_env`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,7 +58,14 @@ class WebhookChannel(BaseModel):
     name: ChannelName = "webhook"
     url: HttpUrl
     secret_env: EnvVarName
+    previous_secret_env: EnvVarName | None = None
     authorization_env: EnvVarName | None = None
+
+    @model_validator(mode="after")
+    def _two_secrets_are_two_variables(self) -> "WebhookChannel":
+        if self.previous_secret_env == self.secret_env:
+            raise ValueError("previous_secret_env must name another variable than secret_env")
+        return self
 
     @field_validator("url")
     @classmethod

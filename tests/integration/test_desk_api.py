@@ -59,8 +59,11 @@ async def test_the_owner_works_the_18_plus_transition_through_its_lifecycle(http
 
     too_early = await answer(http, "gm0855", task, "complete")
     assert too_early.status_code == 409
-    assert too_early.json()["code"] == "illegal-transition"
+    assert too_early.headers["content-type"] == "application/problem+json"  # RFC 9457, with notify's code and reason
+    assert too_early.json()["type"] == "tag:warmeoverdracht.nl,2026:problem:answer-refused"
+    assert too_early.json()["code"] == "illegal-transition" and too_early.json()["status"] == 409
     assert "is requested: it cannot take TaskCompleted" in too_early.json()["reason"]
+    assert too_early.json()["detail"] == too_early.json()["reason"]
     assert await status_of(http, "gm0855", task) == "requested"
 
     accepted = await answer(http, "gm0855", task, "accept")
@@ -104,6 +107,9 @@ async def test_a_decline_needs_a_reason_and_keeps_it(http, nc) -> None:
     for body in (None, {}, {"reason": "no"}):
         refused = await http.post(task_path(task, "decline"), headers=auth("gm0855"), json=body)
         assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "tag:warmeoverdracht.nl,2026:problem:invalid-request"
+        assert [e["field"] for e in refused.json()["errors"]] == ["body" if body is None else "reason"]
     assert await status_of(http, "gm0855", task) == "requested"
 
     declined = await answer(http, "gm0855", task, "decline", reason="no family homes free this quarter")
@@ -209,6 +215,7 @@ async def test_every_api_route_refuses_strangers_missing_and_bad_tokens(http, nc
             response = await http.request(method, path, headers=headers, json=body)
             assert response.status_code == 401, (method, path, headers, response.text)
             assert response.headers["www-authenticate"] == "Bearer"
+            assert response.headers["content-type"] == "application/problem+json"
             assert case_id not in response.text
         for stranger in ("vwn-gm0518", "regie-gm0518", "wijkteam-gm0855"):
             response = await http.request(method, path, headers=auth(stranger), json=body)
@@ -219,7 +226,11 @@ async def test_every_api_route_refuses_strangers_missing_and_bad_tokens(http, nc
                 assert response.status_code == expected and case_id not in response.text, (stranger, path)
             else:
                 assert response.status_code == 404, (stranger, method, path, response.text)
-                assert response.json() == {"detail": f"no case {case_id} among your cases"}
+                assert response.headers["content-type"] == "application/problem+json"
+                assert response.json() == {
+                    "type": "about:blank", "title": "Not Found", "status": 404,
+                    "detail": f"no case {case_id} among your cases",
+                }
 
     assert len(await case_events(nc, case_id)) == events_before  # nothing was reported on their behalf
     assert await status_of(http, "gm0855", task) == "requested"

@@ -2,7 +2,8 @@
 caseworker signs in, sees a task, accepts it, sees it move, and sees the case's timeline update.
 
 Browsers cannot be downloaded here (`playwright install` does not work), so the test uses the
-system's /usr/bin/chromium; `.ci/run` installs it when missing. Without it this test FAILS, loudly."""
+system's /usr/bin/chromium; `make test` installs it when missing (as root; otherwise it says what to
+install). Without it this test FAILS, loudly."""
 
 import os
 import re
@@ -33,7 +34,7 @@ async def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium is missing at {CHROMIUM}: the browser test of the handoff desk cannot run. "
-            "Install it with `apt-get install -y chromium` (.ci/run does this), or set WO_CHROMIUM.",
+            "Install it with `apt-get install -y chromium` (`make test` does this as root), or set WO_CHROMIUM.",
             pytrace=False,
         )
     async with async_playwright() as playwright:

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import nats
@@ -18,7 +17,7 @@ import yaml
 
 from ops.deadletters import dead_letters, redrive
 from services.notify.app import NotifyService
-from services.notify.webhooks import WebhookConfigError, attempts_subject
+from services.notify.webhooks import WebhookConfigError, attempts_subject, new_secret
 from services.runtime.directory import DEFAULT_PATH
 from services.runtime.eventstore import read_stream
 from services.runtime.settings import Settings
@@ -40,7 +39,7 @@ async def nc(broker_url):
 
 
 def secret() -> str:
-    return uuid.uuid4().hex + uuid.uuid4().hex  # 64 characters, new per test
+    return new_secret()  # whsec_ + base64 of 32 random bytes, new per test
 
 
 def directory_file(tmp_path: Path, code: str, name: str, webhooks: list[dict]) -> Path:
@@ -87,7 +86,7 @@ async def consumer_done(nc, durable: str, stream: str) -> bool:
 
 async def test_a_failing_receiver_gets_each_task_exactly_once_signed_after_retries(broker_url, nc, tmp_path, monkeypatch) -> None:
     key = secret()
-    receiver = Receiver(key.encode(), fail_first=3)
+    receiver = Receiver(key, fail_first=3)
     monkeypatch.setenv("WO_TEST_HOOK_SECRET_GM0363", key)
     monkeypatch.setenv("WO_TEST_HOOK_AUTH_GM0363", "Bearer amsterdam-token")
     path = directory_file(tmp_path, "GM0363", "Amsterdam", [{
@@ -106,13 +105,14 @@ async def test_a_failing_receiver_gets_each_task_exactly_once_signed_after_retri
         assert receiver.duplicates == {}
         assert len(receiver.calls) == 3 + 2  # three refused calls, then one accepted call per task
         for call in receiver.calls:
-            assert call.verified, "every attempt is signed with a fresh timestamp"
+            assert call.verified, "every attempt is signed with a fresh timestamp (Standard Webhooks)"
+            assert call.headers["webhook-id"] == json.loads(call.body)["id"]
             assert call.headers["Content-Type"].startswith("application/cloudevents+json")
             assert call.headers["Authorization"] == "Bearer amsterdam-token"
             assert json.loads(call.body) == on_nats[call.delivery_id]  # the task as on NATS, id = delivery id
         for delivery_id in ids:
             attempts = [int(c.headers["Wo-Attempt"]) for c in receiver.calls_for(delivery_id)]
-            assert attempts == list(range(1, len(attempts) + 1))
+            assert attempts == list(range(1, len(attempts) + 1))  # every retry carried the same webhook-id
             records = await attempt_records(nc, "gm0363", delivery_id)
             assert [r["outcome"] for r in records] == ["failed"] * (len(attempts) - 1) + ["delivered"]
             assert [r["attempt"] for r in records] == attempts
@@ -136,7 +136,7 @@ async def _accepted(receiver: Receiver, ids: list[str]) -> bool:
 
 async def test_notify_stopped_during_retries_delivers_after_restart_exactly_once(broker_url, nc, tmp_path, monkeypatch) -> None:
     key = secret()
-    receiver = Receiver(key.encode(), fail_first=2)
+    receiver = Receiver(key, fail_first=2)
     monkeypatch.setenv("WO_TEST_HOOK_SECRET_GM0014", key)
     path = directory_file(tmp_path, "GM0014", "Groningen", [
         {"type": "webhook", "url": receiver.url, "secret_env": "WO_TEST_HOOK_SECRET_GM0014"},
@@ -162,10 +162,36 @@ async def _refused_twice(receiver: Receiver) -> bool:
     return len([c for c in receiver.calls if c.answer == 500]) >= 2
 
 
+async def test_during_a_secret_rotation_a_receiver_with_either_secret_verifies(broker_url, nc, tmp_path, monkeypatch) -> None:
+    old, new = secret(), secret()
+    not_yet_rotated, rotated = Receiver(old), Receiver(new)
+    monkeypatch.setenv("WO_TEST_HOOK_SECRET_GM0772", new)
+    monkeypatch.setenv("WO_TEST_HOOK_PREVIOUS_SECRET_GM0772", old)
+    rotating = {"secret_env": "WO_TEST_HOOK_SECRET_GM0772", "previous_secret_env": "WO_TEST_HOOK_PREVIOUS_SECRET_GM0772"}
+    path = directory_file(tmp_path, "GM0772", "Eindhoven", [
+        {"type": "webhook", "name": "old-side", "url": not_yet_rotated.url, **rotating},
+        {"type": "webhook", "name": "new-side", "url": rotated.url, **rotating},
+    ])
+    system = await RunningSystem(broker_url, directory=str(path), webhook_max_attempts=3, **FAST_RETRIES).start()
+    try:
+        case_id = await file_application(nc, "GM0772")
+        ids = await task_ids(nc, "gm0772", case_id)
+        await eventually(lambda: _accepted(not_yet_rotated, ids), what="the receiver with the previous secret")
+        await eventually(lambda: _accepted(rotated, ids), what="the receiver with the current secret")
+        for call in not_yet_rotated.calls + rotated.calls:
+            assert call.verified and len(call.headers["webhook-signature"].split(" ")) == 2
+        call = rotated.calls[0]
+        assert not Receiver.verifies(secret(), call.body, call.headers), "a third secret does not verify"
+    finally:
+        await system.stop()
+        not_yet_rotated.stop()
+        rotated.stop()
+
+
 async def test_a_receiver_that_never_answers_is_dead_lettered_and_a_redrive_delivers(broker_url, nc, tmp_path, monkeypatch) -> None:
     key = secret()
-    silent = Receiver(key.encode(), hang_s=2.0)  # answers nothing within the 0.5 s timeout
-    healthy = Receiver(key.encode())
+    silent = Receiver(key, hang_s=2.0)  # answers nothing within the 0.5 s timeout
+    healthy = Receiver(key)
     monkeypatch.setenv("WO_TEST_HOOK_SECRET_GM0599", key)
     path = directory_file(tmp_path, "GM0599", "Rotterdam", [
         {"type": "webhook", "name": "primary", "url": silent.url, "secret_env": "WO_TEST_HOOK_SECRET_GM0599"},
@@ -235,7 +261,7 @@ async def test_redriving_what_is_not_a_webhook_dead_letter_is_refused(broker_url
 
 async def test_a_task_that_is_not_a_cloud_event_is_dead_lettered_and_delivery_goes_on(broker_url, nc, tmp_path, monkeypatch) -> None:
     key = secret()
-    receiver = Receiver(key.encode())
+    receiver = Receiver(key)
     monkeypatch.setenv("WO_TEST_HOOK_SECRET_GM0153", key)
     path = directory_file(tmp_path, "GM0153", "Enschede", [
         {"type": "webhook", "url": receiver.url, "secret_env": "WO_TEST_HOOK_SECRET_GM0153"},

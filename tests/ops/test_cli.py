@@ -36,7 +36,7 @@ def directory_with_a_broken_webhook() -> Directory:
 
 @pytest.fixture(scope="module")
 async def system(broker_url):
-    os.environ[WEBHOOK_SECRET_ENV] = "s" * 40
+    os.environ[WEBHOOK_SECRET_ENV] = "whsec_" + "c2VjcmV0" * 4  # a Standard Webhooks secret (24 bytes)
     running = await ServicesWithEndpoints(
         broker_url, directory_with_a_broken_webhook(), webhook_max_attempts=1, webhook_backoff_s=0.1
     ).start()

@@ -1,20 +1,19 @@
 """A real webhook receiver for tests: an HTTP server on a free loopback port, in a thread.
 
-It behaves as a careful partner system does: it checks the signature and the timestamp itself
-(plain hmac, not our code), drops deliveries whose id it has seen, and answers 2xx only when it
-stored one. Tests make it fail its first N calls, or never answer, and read what it saw.
+It behaves as a careful partner system does (docs/webhooks.md): it verifies the delivery with the
+`standardwebhooks` package's Webhook class and its own secret (not our code), drops deliveries whose
+webhook-id it has seen, and answers 2xx only when it stored one. Tests make it fail its first N
+calls, or never answer, and read what it saw.
 """
 
-import hashlib
-import hmac
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from services.runtime.natsserver import free_port
+from standardwebhooks import Webhook, WebhookVerificationError
 
-TOLERANCE_S = 300
+from services.runtime.natsserver import free_port
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Call:
 
 @dataclass
 class Receiver:
-    secret: bytes
+    secret: str  # the receiver's copy of the webhook's secret, "whsec_…"
     fail_first: int = 0  # answer 500 to this many calls, then behave
     hang_s: float = 0.0  # when > 0, wait this long before answering (longer than the sender's timeout)
     calls: list[Call] = field(default_factory=list)
@@ -59,17 +58,20 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def signature_ok(self, headers: dict[str, str], body: bytes) -> bool:
-        timestamp = headers.get("Wo-Timestamp", "")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > TOLERANCE_S:
+    @staticmethod
+    def verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+        """Whether a receiver holding `secret` takes a delivery as genuine: signature over its
+        webhook-id, webhook-timestamp (within five minutes of now) and body, by standardwebhooks."""
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+        except WebhookVerificationError:
             return False
-        expected = "v1=" + hmac.new(self.secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, headers.get("Wo-Signature", ""))
+        return True
 
     def receive(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         headers = {k: v for k, v in handler.headers.items()}
-        delivery_id = headers.get("Wo-Delivery-Id", "")
-        verified = self.signature_ok(headers, body)
+        delivery_id = headers.get("webhook-id", "")
+        verified = self.verifies(self.secret, body, headers)
         with self.lock:
             hang_s = self.hang_s
             failing = self.fail_first > 0

@@ -1,36 +1,47 @@
-"""The pure parts of webhook delivery: signing and verifying, the backoff schedule, which webhooks
-an organisation has, and the subjects of the AMV_WEBHOOKS stream."""
+"""The pure parts of webhook delivery: signing (checked with the standardwebhooks package a
+receiver uses), the secrets, the backoff schedule, which webhooks an organisation has, and the
+subjects of the AMV_WEBHOOKS stream."""
 
+import base64
 import hashlib
 import hmac
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.notify.webhooks import (
     CONTENT_TYPE,
-    SignatureRejected,
     WebhookConfigError,
     attempts_subject,
     delivery_headers,
     delivery_token,
     is_delivered,
+    new_secret,
     owner_and_type,
     redrive_subject,
     resolve_targets,
     retry_delay_s,
     signature,
-    verify,
+    signing_key,
     webhooks_of,
 )
 from services.runtime.directory import Directory
 from tests.support.domain import DIRECTORY
 
-SECRET = b"test-secret-0123456789abcdef01234567"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the example secret of the Standard Webhooks specification
+KEY = base64.b64decode(SECRET.removeprefix("whsec_"))
+OLD_SECRET = "whsec_" + base64.b64encode(b"the previous key, 32 bytes long").decode()
 BODY = b'{"id":"task-1"}'
-NOW = 1767258000
-LONG_ENOUGH = "s" * 32
+SIGNED_AT = 1767258000  # for the signature's form; what a receiver verifies is signed at now()
+
+
+def now() -> int:
+    """Unix seconds now: receivers refuse a delivery signed more than five minutes away from it."""
+    return int(datetime.now(UTC).timestamp())
 
 
 def directory_with(channels: dict) -> Directory:
@@ -44,57 +55,96 @@ def webhook(name: str = "webhook", **extra) -> dict:
 # --- signing ------------------------------------------------------------------------------------
 
 
-def test_the_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
-    # Computed independently: printf '1767258000.{"id":"task-1"}' | openssl dgst -sha256 -hmac '<SECRET>'
-    assert signature(SECRET, NOW, BODY) == "v1=43c20de897875449a94d534c3c24199555d40faf5192d38652eee7252fb2499f"
-    assert signature(SECRET, NOW, BODY) == "v1=" + hmac.new(SECRET, f"{NOW}.".encode() + BODY, hashlib.sha256).hexdigest()
+def test_the_signature_is_standard_webhooks_v1_over_id_timestamp_and_body() -> None:
+    # Computed independently, as the specification describes it: base64 HMAC-SHA256 over "<id>.<timestamp>.<body>".
+    expected = base64.b64encode(hmac.new(KEY, f"task-1.{SIGNED_AT}.".encode() + BODY, hashlib.sha256).digest()).decode()
+    assert signature((KEY,), "task-1", SIGNED_AT, BODY) == f"v1,{expected}"
 
 
 def test_the_headers_carry_the_delivery_id_timestamp_signature_and_content_type() -> None:
-    headers = delivery_headers("task-1", BODY, SECRET, NOW, attempt=3)
+    headers = delivery_headers("task-1", BODY, (KEY,), SIGNED_AT, attempt=3)
     assert headers == {
         "Content-Type": CONTENT_TYPE,
-        "Wo-Delivery-Id": "task-1",
-        "Wo-Timestamp": str(NOW),
-        "Wo-Signature": signature(SECRET, NOW, BODY),
+        "webhook-id": "task-1",
+        "webhook-timestamp": str(SIGNED_AT),
+        "webhook-signature": signature((KEY,), "task-1", SIGNED_AT, BODY),
         "Wo-Attempt": "3",
     }
     assert CONTENT_TYPE.startswith("application/cloudevents+json")
 
 
 def test_the_authorization_header_is_sent_only_when_the_subscription_has_one() -> None:
-    assert "Authorization" not in delivery_headers("task-1", BODY, SECRET, NOW, 1)
-    assert delivery_headers("task-1", BODY, SECRET, NOW, 1, "Bearer abc")["Authorization"] == "Bearer abc"
+    assert "Authorization" not in delivery_headers("task-1", BODY, (KEY,), SIGNED_AT, 1)
+    assert delivery_headers("task-1", BODY, (KEY,), SIGNED_AT, 1, "Bearer abc")["Authorization"] == "Bearer abc"
 
 
-def test_a_fresh_delivery_verifies() -> None:
-    headers = delivery_headers("task-1", BODY, SECRET, NOW, 1)
-    assert verify(SECRET, BODY, headers["Wo-Timestamp"], headers["Wo-Signature"], now=NOW + 10) == NOW
+def test_a_receiver_verifies_a_delivery_with_the_standardwebhooks_package() -> None:
+    headers = delivery_headers("task-1", BODY, (KEY,), now(), 1)
+    assert Webhook(SECRET).verify(BODY, headers) == {"id": "task-1"}
 
 
 @pytest.mark.parametrize(
-    ("body", "secret", "timestamp", "sig", "now", "reason"),
+    ("body", "changed"),
     [
-        (b'{"id":"task-2"}', SECRET, str(NOW), signature(SECRET, NOW, BODY), NOW, "does not match"),
-        (BODY, b"another-secret-0123456789abcdef0123", str(NOW), signature(SECRET, NOW, BODY), NOW, "does not match"),
-        (BODY, SECRET, str(NOW + 1), signature(SECRET, NOW, BODY), NOW, "does not match"),  # timestamp swapped
-        (BODY, SECRET, str(NOW), signature(SECRET, NOW, BODY), NOW + 301, "away from now"),  # replayed later
-        (BODY, SECRET, str(NOW), signature(SECRET, NOW, BODY), NOW - 301, "away from now"),  # from the future
-        (BODY, SECRET, None, signature(SECRET, NOW, BODY), NOW, "Wo-Timestamp is missing"),
-        (BODY, SECRET, "yesterday", signature(SECRET, NOW, BODY), NOW, "not Unix seconds"),
-        (BODY, SECRET, str(NOW), None, NOW, "Wo-Signature is missing"),
-        (BODY, SECRET, str(NOW), "v1=" + "0" * 64, NOW, "does not match"),
+        (b'{"id":"task-2"}', lambda signed_at: {}),  # another body
+        (BODY, lambda signed_at: {"webhook-id": "task-2"}),  # the delivery id is signed too
+        (BODY, lambda signed_at: {"webhook-timestamp": str(signed_at + 1)}),  # the timestamp too
+        (BODY, lambda signed_at: {"webhook-signature": "v1," + base64.b64encode(bytes(32)).decode()}),
     ],
 )
-def test_a_delivery_that_does_not_verify_is_refused_with_the_reason(body, secret, timestamp, sig, now, reason) -> None:
-    with pytest.raises(SignatureRejected, match=reason):
-        verify(secret, body, timestamp, sig, now=now)
+def test_a_delivery_that_was_tampered_with_does_not_verify(body, changed) -> None:
+    signed_at = now()
+    headers = {**delivery_headers("task-1", BODY, (KEY,), signed_at, 1), **changed(signed_at)}
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        Webhook(SECRET).verify(body, headers)
 
 
-def test_during_secret_rotation_any_offered_v1_signature_may_match() -> None:
-    old_secret = b"old-secret-0123456789abcdef0123456"
-    offered = f"{signature(old_secret, NOW, BODY)}, {signature(SECRET, NOW, BODY)}"
-    assert verify(SECRET, BODY, str(NOW), offered, now=NOW) == NOW
+@pytest.mark.parametrize(("away_s", "reason"), [(-330, "too old"), (330, "too new")])
+def test_a_delivery_signed_more_than_five_minutes_from_now_does_not_verify(away_s, reason) -> None:
+    with pytest.raises(WebhookVerificationError, match=reason):
+        Webhook(SECRET).verify(BODY, delivery_headers("task-1", BODY, (KEY,), now() + away_s, 1))
+
+
+def test_a_receiver_with_another_secret_cannot_verify() -> None:
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(BODY, delivery_headers("task-1", BODY, (KEY,), now(), 1))
+
+
+def test_during_a_rotation_both_secrets_sign_and_a_receiver_with_either_verifies() -> None:
+    headers = delivery_headers("task-1", BODY, (KEY, signing_key(OLD_SECRET)), now(), 1)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert all(part.startswith("v1,") for part in headers["webhook-signature"].split(" "))
+    for secret in (SECRET, OLD_SECRET):
+        assert Webhook(secret).verify(BODY, headers) == {"id": "task-1"}
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_a_new_secret_is_a_standard_webhooks_secret_of_32_random_bytes() -> None:
+    fresh = new_secret()
+    assert fresh.startswith("whsec_") and len(signing_key(fresh)) == 32 and fresh != new_secret()
+    assert Webhook(fresh).verify(BODY, delivery_headers("t", BODY, (signing_key(fresh),), now(), 1)) == {"id": "task-1"}
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ("s" * 40, "does not start with whsec_"),
+        ("whsec_not base64!", "is not whsec_ followed by base64"),
+        ("whsec_" + base64.b64encode(bytes(16)).decode(), "holds 16 bytes after whsec_, not 24 to 64"),
+        ("whsec_" + base64.b64encode(bytes(65)).decode(), "holds 65 bytes"),
+    ],
+)
+def test_a_secret_that_is_not_a_standard_webhooks_secret_is_refused_without_its_value(secret, message) -> None:
+    with pytest.raises(ValueError, match=message) as refused:
+        signing_key(secret)
+    assert secret not in str(refused.value)
+
+
+def test_an_unpadded_secret_reads_as_the_package_reads_it() -> None:
+    padded = "whsec_" + base64.b64encode(bytes(range(25))).decode()
+    assert padded.endswith("=") and signing_key(padded.rstrip("=")) == bytes(range(25))
 
 
 # --- retries ------------------------------------------------------------------------------------
@@ -140,23 +190,36 @@ def test_the_webhooks_of_an_organisation_are_those_the_directory_lists() -> None
 
 def test_secrets_are_read_from_the_named_variables() -> None:
     directory = directory_with({"gm0855": [webhook(authorization_env="HOOK_AUTH")]})
-    [target] = resolve_targets(directory, {"HOOK_SECRET": LONG_ENOUGH, "HOOK_AUTH": "Bearer abc"})["gm0855"]
+    [target] = resolve_targets(directory, {"HOOK_SECRET": SECRET, "HOOK_AUTH": "Bearer abc"})["gm0855"]
     assert (target.org, target.name, target.url) == ("gm0855", "webhook", "https://hooks.example/tasks")
-    assert (target.secret, target.authorization) == (LONG_ENOUGH.encode(), "Bearer abc")
+    assert (target.keys, target.authorization) == ((KEY,), "Bearer abc")
+
+
+def test_during_a_rotation_the_current_key_comes_first_then_the_previous() -> None:
+    directory = directory_with({"gm0855": [webhook(previous_secret_env="HOOK_OLD_SECRET")]})
+    [target] = resolve_targets(directory, {"HOOK_SECRET": SECRET, "HOOK_OLD_SECRET": OLD_SECRET})["gm0855"]
+    assert target.keys == (KEY, signing_key(OLD_SECRET))
+
+
+def test_the_previous_secret_is_another_variable() -> None:
+    with pytest.raises(ValueError, match="previous_secret_env must name another variable"):
+        directory_with({"gm0855": [webhook(previous_secret_env="HOOK_SECRET")]})
 
 
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({}, "channels.gm0855.webhook: the secret variable HOOK_SECRET is not set"),
-        ({"HOOK_SECRET": "short"}, "HOOK_SECRET is shorter than 32 characters"),
-        ({"HOOK_SECRET": LONG_ENOUGH}, "the authorization variable HOOK_AUTH is not set"),
+        ({"HOOK_AUTH": "Bearer abc", "HOOK_OLD": OLD_SECRET}, "channels.gm0855.webhook: the secret variable HOOK_SECRET is not set"),
+        ({"HOOK_SECRET": "s" * 40, "HOOK_AUTH": "Bearer abc", "HOOK_OLD": OLD_SECRET}, "HOOK_SECRET does not start with whsec_"),
+        ({"HOOK_SECRET": SECRET, "HOOK_OLD": OLD_SECRET}, "the authorization variable HOOK_AUTH is not set"),
+        ({"HOOK_SECRET": SECRET, "HOOK_AUTH": "Bearer abc"}, "the secret variable HOOK_OLD is not set"),
     ],
 )
 def test_a_missing_secret_is_named_with_its_organisation_webhook_and_variable(environ, message) -> None:
-    directory = directory_with({"gm0855": [webhook(authorization_env="HOOK_AUTH")]})
-    with pytest.raises(WebhookConfigError, match=message):
+    directory = directory_with({"gm0855": [webhook(authorization_env="HOOK_AUTH", previous_secret_env="HOOK_OLD")]})
+    with pytest.raises(WebhookConfigError, match=message) as refused:
         resolve_targets(directory, environ)
+    assert "s" * 40 not in str(refused.value)
 
 
 def test_every_missing_secret_is_named_at_once() -> None:
@@ -182,3 +245,33 @@ def test_a_delivery_id_becomes_exactly_one_subject_token() -> None:
     assert "." not in dotted and dotted == delivery_token("case.1.task") != delivery_token("case.1.task2")
     assert attempts_subject("gm0855", uuid_like) == f"amv.webhooks.attempts.gm0855.{uuid_like}"
     assert attempts_subject("gm0855", "case.1.task").count(".") == 4
+
+
+# --- the partner's snippet in docs/webhooks.md ---------------------------------------------------------
+
+
+def the_docs_receiver(monkeypatch, secret: str) -> dict:
+    """What the first Python block of docs/webhooks.md defines (`receive`, `seen`), run as written."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "webhooks.md").read_text()
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("WO_WEBHOOK_SECRET", secret)
+    namespace: dict = {}
+    exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    return namespace
+
+
+def test_the_docs_snippet_takes_a_delivery_once_and_refuses_a_forgery(monkeypatch) -> None:
+    receiver = the_docs_receiver(monkeypatch, SECRET)
+    receive = receiver["receive"]
+    headers = delivery_headers("task-1", BODY, (KEY,), now(), 1)
+    assert receive(BODY, headers) == 200
+    assert receive(BODY, delivery_headers("task-1", BODY, (KEY,), now() + 5, 2)) == 200  # a retry: a duplicate
+    assert receive(b'{"id":"task-9"}', headers) == 401
+    assert receive(BODY, delivery_headers("task-1", BODY, (signing_key(new_secret()),), now(), 1)) == 401
+    assert receiver["seen"] == {"task-1"}
+
+
+def test_the_docs_snippet_verifies_with_either_secret_during_a_rotation(monkeypatch) -> None:
+    headers = delivery_headers("task-1", BODY, (KEY, signing_key(OLD_SECRET)), now(), 1)
+    for secret in (SECRET, OLD_SECRET):
+        assert the_docs_receiver(monkeypatch, secret)["receive"](BODY, headers) == 200
