@@ -144,7 +144,7 @@ REACTIONS: dict[str, tuple[str, ...]] = {
     "intake": (),
     "guardianship": ("HandoffAccepted",),
     "housing": ("EducationEnrolled",),
-    "notify": ("HandoffRequested",),
+    "notify": ("HandoffRequested", "Turned18"),
 }
 
 
