@@ -84,7 +84,7 @@ def on_application_filed(
     case: IntakeCase, filed: CloudEvent, event: ApplicationFiled, directory: Directory
 ) -> list[CloudEvent]:
     """§4.1, start early: once the application is filed, the municipality plans a
-    multidisciplinary transition meeting (§4.3: the AMV present; Nidos, the district team and/or
+    multidisciplinary transition meeting (the AMV present; Nidos, the district team and/or
     VluchtelingenWerk and the school invited) and starts looking for a family home, long before
     the parents arrive. When each is due is local policy (settings)."""
     assert case.permit is not None
