@@ -4,7 +4,7 @@ Loaded and validated once at start-up; rules receive it as plain data, so they s
 """
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, HttpUrl, PrivateAttr, StringConstraints, ValidationError, field_validator, model_validator
@@ -39,7 +39,7 @@ class Municipality(BaseModel):
     district_team: OrgId | None = None
     vwn: OrgId | None = None
     rmc: OrgId
-    settings: RuleSettings | None = None
+    settings: dict[str, Any] = {}  # names of RuleSettings; validated merged over the directory's (Directory)
 
     @model_validator(mode="after")
     def _district_team_or_vwn(self) -> "Municipality":
@@ -106,7 +106,7 @@ class Directory(BaseModel):
     settings: RuleSettings = RuleSettings()  # local policy for every municipality (services/runtime/rulesettings.py)
     municipalities: dict[MunicipalityCode, Municipality]
     channels: dict[OrgId, list[Channel]] = {}
-    _settings_of: dict[str, RuleSettings] = PrivateAttr(default_factory=dict)  # settings_for, merged once per code
+    _settings_of: dict[str, RuleSettings] = PrivateAttr(default_factory=dict)  # per code with its own block
 
     @model_validator(mode="after")
     def _organisations_are_what_they_claim(self) -> "Directory":
@@ -141,15 +141,23 @@ class Directory(BaseModel):
     def of(self, code: str) -> Municipality | None:
         return self.municipalities.get(code)
 
+    @model_validator(mode="after")
+    def _municipal_settings_are_valid_over_the_directorys(self) -> "Directory":
+        """A municipality's `settings:` block is checked as it applies: merged over the directory's."""
+        for code, entry in self.municipalities.items():
+            if not entry.settings:
+                continue
+            try:
+                self._settings_of[code] = RuleSettings.model_validate(self.settings.model_dump() | entry.settings)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"municipalities.{code}.settings{'.' + where if where else ''}: {first['msg']}") from None
+        return self
+
     def settings_for(self, code: str | None) -> RuleSettings:
         """The local-policy numbers in `code`: the directory's, with the municipality's own block over them."""
-        entry = self.municipalities.get(code) if code else None
-        if entry is None or entry.settings is None:
-            return self.settings
-        assert code is not None
-        if code not in self._settings_of:
-            self._settings_of[code] = self.settings.overridden_by(entry.settings)
-        return self._settings_of[code]
+        return self._settings_of.get(code or "", self.settings)
 
     def organisations(self) -> set[str]:
         orgs = set(self.national)

@@ -69,12 +69,5 @@ class RuleSettings(BaseModel):
             raise ValueError("checklist_18_plus names an item twice")
         return self
 
-    def overridden_by(self, local: "RuleSettings | None") -> "RuleSettings":
-        """These settings with the ones a municipality's own block sets explicitly."""
-        if local is None:
-            return self
-        merged = self.model_dump() | {name: getattr(local, name) for name in local.model_fields_set}
-        return RuleSettings.model_validate(merged)
-
 
 DEFAULTS = RuleSettings()

@@ -172,3 +172,15 @@ def test_wrong_settings_stop_the_load_with_where_and_why(tmp_path: Path, setting
     path.write_text(yaml.safe_dump(raw))
     with pytest.raises(DirectoryError, match=message.replace(".", r"\.")):
         load_directory(path)
+
+
+def test_a_municipalitys_settings_are_checked_merged_over_the_directorys(tmp_path: Path) -> None:
+    raw = _raw()
+    raw["settings"] = {"transition_18_due_months": 2}
+    raw["municipalities"]["GM0855"]["settings"] = {"transition_18_start_months": 3}  # fine over the directory's 2
+    assert Directory.model_validate(raw).settings_for("GM0855").transition_18_start_months == 3
+    raw["municipalities"]["GM0518"]["settings"] = {"relief_due_weeks": 0}
+    path = tmp_path / "organisations.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DirectoryError, match=r"municipalities\.GM0518\.settings\.relief_due_weeks"):
+        load_directory(path)
