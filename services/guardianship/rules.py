@@ -6,7 +6,9 @@ of Nidos' support runs out) — and it ends *warmly* only if the successor organ
 handoff before. Otherwise the gap is recorded and the municipality's coordinator gets a task, and
 the gap closes as soon as the successor accepts after all.
 
-Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt.
+Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt
+(line numbers in docs/rules.md). Numbers the source does not give are local policy, read from the
+directory's settings (`directory.settings_for(municipality)`, services/runtime/rulesettings.py).
 """
 
 import copy
@@ -20,6 +22,7 @@ from contracts.events import (
     GuardianshipTransferRequested,
     GuardianshipTransferred,
     HandoffAccepted,
+    HandoffRequested,
     SchoolAbsenceReported,
     SupportEnded,
     SupportGapClosed,
@@ -39,20 +42,11 @@ from services.runtime.directory import Directory, Municipality
 
 SERVICE = "guardianship"
 NIDOS = "nidos"
-AFTERCARE_LEAD = timedelta(weeks=8)  # the court decides about three months after the petition (§2.3)
-TRANSITION_18_START_MONTHS = 6  # the 18+ handoff is requested at 17½ ...
-TRANSITION_18_DUE_MONTHS = 3  # ... and due three months before the 18th birthday
-RELIEF_DUE = timedelta(weeks=2)
-GAP_DUE = timedelta(weeks=1)
-CHECKLIST_18_PLUS = (
-    "income-studiefinanciering",
-    "health-insurance-zorgtoeslag",
-    "rent-huurtoeslag",
-    "digid",
-    "bank-account",
-    "housing-after-18",
-    "inburgering-status",
-)
+SUCCESSORS = {  # who succeeds Nidos for each way its support ends (§4.2): the handoffs of these kinds
+    "guardianship-transferred": ("aftercare-district-team", "aftercare-social-guidance"),  # "en/of": either one
+    "turned-18": ("transition-18-plus",),
+    "extension-ended": ("transition-18-plus",),
+}
 
 
 # --- how derived events get their ids ---------------------------------------------------------
@@ -149,38 +143,36 @@ def check_order(case: GuardianshipCase, report: Report) -> Rejection | None:
 def aftercare_handoffs(
     case: GuardianshipCase, petition: CloudEvent, event: GuardianshipTransferRequested, directory: Directory
 ) -> list[CloudEvent]:
-    """§4.2, no abrupt end at the transfer: as soon as Nidos petitions the court, the district team
-    and VluchtelingenWerk of the family's municipality are asked to take over, so they can accept
-    during the ~3 months before the court decides (the district team's acceptance is what makes
-    the end of guardianship warm)."""
+    """§4.2, no abrupt end at the transfer: "zorg voor een warme overdracht naar VluchtelingenWerk
+    en/of wijkprofessionals". As soon as Nidos petitions the court, the district team and
+    VluchtelingenWerk of the family's municipality (whichever of them the directory knows) are
+    asked to take over, so they can accept during the ~3 months before the court decides (§2.3);
+    the acceptance of either makes the end of guardianship warm. Due after the local-policy
+    `aftercare_lead_weeks`."""
     found = local(directory, case.family_municipality, case)
     if found is None:
         return []
     code, org = found
-    due = event.petition_filed_on + AFTERCARE_LEAD
+    due = event.petition_filed_on + timedelta(weeks=directory.settings_for(code).aftercare_lead_weeks)
     school = school_of(case)
+    asked = (("aftercare-district-team", org.district_team, school), ("aftercare-social-guidance", org.vwn, ()))
     return [
         requested_on_event(
-            petition, "aftercare-district-team", SERVICE, kind="aftercare-district-team", requester=NIDOS,
-            owner=org.district_team, due=due, municipality=code, invited=school,
-        ),
-        requested_on_event(
-            petition, "aftercare-social-guidance", SERVICE, kind="aftercare-social-guidance", requester=NIDOS,
-            owner=org.vwn, due=due, municipality=code,
-        ),
+            petition, kind, SERVICE, kind=kind, requester=NIDOS, owner=owner, due=due, municipality=code, invited=invited,
+        )
+        for kind, owner, invited in asked
+        if owner is not None
     ]
 
 
 def support_ends_on_transfer(
     case: GuardianshipCase, transferred: CloudEvent, event: GuardianshipTransferred, directory: Directory
 ) -> list[CloudEvent]:
-    """§4.2 (a): the court transferred guardianship, so Nidos' support ends; its successor is the
-    district team's aftercare handoff requested at the petition."""
-    successor = case.handoff_of("aftercare-district-team")
+    """§4.2 (a): the court transferred guardianship, so Nidos' support ends; its successors are the
+    aftercare handoffs requested at the petition (district team and/or VluchtelingenWerk)."""
     return support_end(
         case, directory, Because(event=transferred), "guardianship-transferred",
         ended_on=event.transferred_on, detected_on=event.transferred_on,
-        successor_id=successor.handoff_id if successor else None,
     )
 
 
@@ -190,21 +182,23 @@ def relieve_young_carer(
     """§3.4 and §4.1 (Tilburg): school absence after the reunification signals a young person who
     carries the parents (translating, calling agencies). VluchtelingenWerk relieves the family and
     the RMC coach works on school attendance, both in the family's municipality, the school
-    invited. Absence before the parents arrived is only stored."""
+    invited. Absence before the parents arrived is only stored. Where the directory knows no
+    VluchtelingenWerk, the district team relieves the family. Due after the local-policy
+    `relief_due_weeks`."""
     if case.arrived is None or event.reported_on < case.arrived.arrival_date:
         return []
     found = local(directory, case.family_municipality, case)
     if found is None:
         return []
     code, org = found
-    due = event.reported_on + RELIEF_DUE
+    due = event.reported_on + timedelta(weeks=directory.settings_for(code).relief_due_weeks)
     school = school_of(case)
     return [
         requested_on_event(
             reported, f"relieve-young-carer-{role}", SERVICE, kind="relieve-young-carer",
             requester=org.coordinator, owner=owner, due=due, municipality=code, invited=school,
         )
-        for role, owner in (("vwn", org.vwn), ("rmc", org.rmc))
+        for role, owner in (("vwn", org.social_guidance), ("rmc", org.rmc))
     ]
 
 
@@ -224,29 +218,37 @@ def support_end(
     *,
     ended_on: date,
     detected_on: date,
-    successor_id: str | None,
 ) -> list[CloudEvent]:
     """§4.2 and §4.4, never let a case fall between two organisations: Nidos' support ends once.
-    Warm if the successor accepted its handoff already; otherwise a gap, and the coordinator of the
-    young person's municipality gets a task to find someone within a week."""
+    Warm if a successor (`SUCCESSORS`; "en/of": any one of them) accepted its handoff already;
+    otherwise a gap, and the coordinator of the young person's municipality gets a task to find
+    someone, due after the local-policy `gap_due_weeks`."""
     if case.support_over:
         return []
-    if successor_id is not None and successor_id in case.accepted:
-        ended = SupportEnded(ended_on=ended_on, by=NIDOS, reason=reason, successor_handoff_id=successor_id)
+    successors = successors_of(case, reason)
+    accepted = next((h.handoff_id for h in successors if h.handoff_id in case.accepted), None)
+    if accepted is not None:
+        ended = SupportEnded(ended_on=ended_on, by=NIDOS, reason=reason, successor_handoff_id=accepted)
         return [because.derive(ended, "support-ended")]
-    gap = SupportGapDetected(detected_on=detected_on, by=NIDOS, reason=reason, successor_handoff_id=successor_id)
+    first = successors[0].handoff_id if successors else None
+    gap = SupportGapDetected(detected_on=detected_on, by=NIDOS, reason=reason, successor_handoff_id=first)
     events = [because.derive(gap, "support-gap-detected")]
     found = local(directory, case.young_persons_municipality, case)
     if found is not None:
         code, org = found
-        successor = case.handoffs.get(successor_id) if successor_id else None
         events.append(
             because.request(
                 "support-gap", kind="support-gap", requester=NIDOS, owner=org.coordinator,
-                due=detected_on + GAP_DUE, municipality=code, invited=(successor.owner,) if successor else (),
+                due=detected_on + timedelta(weeks=directory.settings_for(code).gap_due_weeks), municipality=code,
+                invited=tuple(h.owner for h in successors),
             )
         )
     return events
+
+
+def successors_of(case: GuardianshipCase, reason: str) -> list[HandoffRequested]:
+    """The handoffs that succeed Nidos when its support ends for `reason`, in `SUCCESSORS` order."""
+    return [h for kind in SUCCESSORS.get(reason, ()) if (h := case.handoff_of(kind)) is not None]
 
 
 def end_date(case: GuardianshipCase, reason: str) -> date | None:
@@ -263,15 +265,19 @@ def end_date(case: GuardianshipCase, reason: str) -> date | None:
 
 
 def close_gap(case: GuardianshipCase, because: Because) -> list[CloudEvent]:
-    """§4.4: a gap closes when the successor accepts after all; then Nidos' support has ended warmly."""
+    """§4.4: a gap closes when a successor accepts after all (§4.2, "en/of": any of them); then
+    Nidos' support has ended warmly."""
     gap = case.open_gap
-    if gap is None or gap.successor_handoff_id is None or gap.successor_handoff_id not in case.accepted:
+    if gap is None:
+        return []
+    accepted = next((h.handoff_id for h in successors_of(case, gap.reason) if h.handoff_id in case.accepted), None)
+    if accepted is None:
         return []
     assert case.gap_event_id is not None
-    closed = SupportGapClosed(gap_event_id=case.gap_event_id, closed_by_handoff_id=gap.successor_handoff_id)
+    closed = SupportGapClosed(gap_event_id=case.gap_event_id, closed_by_handoff_id=accepted)
     ended = SupportEnded(
         ended_on=end_date(case, gap.reason) or gap.detected_on, by=NIDOS, reason=gap.reason,
-        successor_handoff_id=gap.successor_handoff_id,
+        successor_handoff_id=accepted,
     )
     return [because.derive(closed, "support-gap-closed"), because.derive(ended, "support-gap-closed-ended")]
 
@@ -280,13 +286,14 @@ def close_gap(case: GuardianshipCase, because: Because) -> list[CloudEvent]:
 
 
 def react(case: GuardianshipCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
-    """§4.4: notify recorded that an organisation accepted a handoff; if it is the successor of an
+    """§4.4: notify recorded that an organisation accepted a handoff; if it is a successor of an
     open support gap, the gap closes now."""
     if event.event_type != "HandoffAccepted":
         return []
     accepted = data_of(event)
     assert isinstance(accepted, HandoffAccepted)
-    if case.open_gap is None or accepted.handoff_id != case.open_gap.successor_handoff_id:
+    gap = case.open_gap
+    if gap is None or accepted.handoff_id not in {h.handoff_id for h in successors_of(case, gap.reason)}:
         return []
     if accepted.handoff_id not in case.accepted:  # the case was loaded without it: fold it in first
         case = advanced(case, [event])
@@ -323,24 +330,28 @@ def advanced(case: GuardianshipCase, events: list[CloudEvent]) -> GuardianshipCa
 
 
 def transition_18_plus_rule(case: GuardianshipCase, day: date, directory: Directory) -> list[CloudEvent]:
-    """§4.1 and §4.2, the 18-/18+ transition: from 17½, while Nidos is still the guardian, the
-    municipality where the young person lives is asked to take over what changes at 18 (income,
-    health insurance, rent allowance, DigiD, bank account, housing, civic integration), due three
-    months before the birthday; the district team, VluchtelingenWerk and the school are invited."""
+    """§4.1 and §4.2, the 18-/18+ transition (the guide points to the VNG handreiking "Overdracht
+    van AMV die 18 jaar worden" for the steps): while Nidos is still the guardian, the municipality
+    where the young person lives is asked to take over what changes at 18. §3.5 names study
+    finance, health insurance, rent and allowances; the other checklist items and when the handoff
+    is requested and due (`transition_18_start_months`, `transition_18_due_months` before the
+    birthday, `checklist_18_plus`) are local policy. The district team and/or VluchtelingenWerk
+    and the school are invited."""
     adult_on = case.birthday_18
     if adult_on is None or not case.nidos_is_guardian or case.handoff_of("transition-18-plus") is not None:
-        return []
-    if day < add_months(adult_on, -TRANSITION_18_START_MONTHS):
         return []
     found = local(directory, case.young_persons_municipality, case)
     if found is None:
         return []
     code, org = found
+    settings = directory.settings_for(code)
+    if day < add_months(adult_on, -settings.transition_18_start_months):
+        return []
     return [
         requested_on_day(
             case.case_id, day, "transition-18-plus", SERVICE, kind="transition-18-plus", requester=NIDOS,
-            owner=municipality_org(code), due=max(add_months(adult_on, -TRANSITION_18_DUE_MONTHS), day),
-            municipality=code, invited=(org.district_team, org.vwn, *school_of(case)), checklist=CHECKLIST_18_PLUS,
+            owner=municipality_org(code), due=max(add_months(adult_on, -settings.transition_18_due_months), day),
+            municipality=code, invited=(*org.support, *school_of(case)), checklist=settings.checklist_18_plus,
         )
     ]
 
@@ -367,10 +378,8 @@ def support_end_rule(case: GuardianshipCase, day: date, directory: Directory) ->
         reason, ended_on = "extension-ended", until + timedelta(days=1)
     else:
         reason, ended_on = "turned-18", adult_on
-    successor = case.handoff_of("transition-18-plus")
     return support_end(
-        case, directory, Because(case_id=case.case_id, day=day, key=reason), reason,
-        ended_on=ended_on, detected_on=day, successor_id=successor.handoff_id if successor else None,
+        case, directory, Because(case_id=case.case_id, day=day, key=reason), reason, ended_on=ended_on, detected_on=day,
     )
 
 

@@ -1,6 +1,8 @@
 """housing's decisions: pure functions from the case (and a report, a stored event or a day) to new events.
 
-Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt.
+Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt
+(line numbers in docs/rules.md). Numbers the source does not give are local policy, read from the
+directory's settings (`directory.settings_for(municipality)`, services/runtime/rulesettings.py).
 """
 
 from datetime import date, timedelta
@@ -24,9 +26,9 @@ from services.housing.state import FAMILY_LIVES_TOGETHER, HousingCase
 from services.runtime.directory import Directory
 
 SERVICE = "housing"
-COHABITATION_MONTHS = 12
+COHABITATION_MONTHS = 12  # §2.2: "tenminste één jaar samen te wonen met hun gezin"
 EXEMPTING_LEVELS = frozenset({"isk", "full-time"})  # §4.1: a full-time day education, ISK included
-HANDOVER_DUE_IN = timedelta(weeks=4)
+NIDOS, COA = "nidos", "coa"
 
 
 def decide(case: HousingCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
@@ -171,7 +173,9 @@ def handovers_on_housing(
     if event.housing not in FAMILY_LIVES_TOGETHER:
         return []
     old_code = case.family_municipality if case.in_family_home and case.family_municipality else case.permit.municipality
-    return network_handovers(case, housed, old_code, event.municipality, event.housed_on, directory)
+    return network_handovers(
+        case, housed, old_code, event.municipality, event.housed_on, directory, requester=move_requester(case)
+    )
 
 
 def handovers_on_relocation(
@@ -182,29 +186,43 @@ def handovers_on_relocation(
     if not case.in_family_home:
         return []
     return network_handovers(
-        case, relocated, event.from_municipality, event.to_municipality, event.moved_on, directory
+        case, relocated, event.from_municipality, event.to_municipality, event.moved_on, directory,
+        requester=move_requester(case),
     )
 
 
+def move_requester(case: HousingCase) -> str:
+    """Who asks for the handovers of a move (issue 15, point 8): the young person's guardian
+    organisation, Nidos (§2.3), or COA while the family is still in reception (§2.2: COA and the
+    municipality arrange the reception, in an AZC, until a family home is ready). Housing knows
+    that from the facts it folds, as they stood before the move: the parents arrived and the family
+    has no home yet, or only an AZC place (HousingAssigned 'azc')."""
+    in_reception = case.arrived is not None and (case.housing is None or case.housing.housing == "azc")
+    return COA if in_reception else NIDOS
+
+
 def network_handovers(
-    case: HousingCase, cause: CloudEvent, old_code: str, new_code: str, moved_on: date, directory: Directory
+    case: HousingCase, cause: CloudEvent, old_code: str, new_code: str, moved_on: date, directory: Directory,
+    *, requester: str,
 ) -> list[CloudEvent]:
-    """§3.2 / §4.1: a warm handover from the old municipality's district team to the new one's,
-    and a school-continuity task for the new municipality's RMC (the young person's school invited),
-    both due four weeks after the move. Nothing when the municipality stays the same."""
+    """§3.2 / §4.1: the old municipality's district team hands the young person's network over to
+    the new one's (VluchtelingenWerk where the new municipality has no district team), and the new
+    municipality's RMC arranges school continuity (the young person's school invited). Both are
+    asked by `requester` and due after the local-policy `move_handover_due_weeks`. Nothing when the
+    municipality stays the same."""
     if old_code == new_code:
         return []
     old, new = directory.of(old_code), directory.of(new_code)
     assert old is not None and new is not None
-    due = moved_on + HANDOVER_DUE_IN
+    due = moved_on + timedelta(weeks=directory.settings_for(new_code).move_handover_due_weeks)
     school = case.education.school if case.education is not None else None
     return [
         requested_on_event(
-            cause, "district-team-handover", SERVICE, kind="district-team-handover", requester=old.district_team,
-            owner=new.district_team, due=due, municipality=new_code,
+            cause, "district-team-handover", SERVICE, kind="district-team-handover", requester=requester,
+            owner=new.neighbourhood, due=due, municipality=new_code, invited=(old.neighbourhood,),
         ),
         requested_on_event(
-            cause, "school-continuity", SERVICE, kind="school-continuity", requester=old.district_team,
+            cause, "school-continuity", SERVICE, kind="school-continuity", requester=requester,
             owner=new.rmc, due=due, municipality=new_code, invited=(school,) if school else (),
         ),
     ]

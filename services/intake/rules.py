@@ -1,6 +1,8 @@
 """intake's decisions: pure functions from the case (and a report or a day) to new events.
 
-Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt.
+Section numbers (§) refer to the source document, ../shared/domain/gezinshereniging-amv-gemeenten.txt
+(line numbers in docs/rules.md). Numbers the source does not give are local policy, read from the
+directory's settings (`directory.settings_for(municipality)`, services/runtime/rulesettings.py).
 """
 
 from datetime import date, timedelta
@@ -17,19 +19,13 @@ from contracts.events import (
     derive_on_day,
 )
 from contracts.inbox import Rejection, Report
-from services.dates import add_months
+from services.dates import add_months, birthday
 from services.handoffs import requested_on_day, requested_on_event
 from services.intake.state import IntakeCase
 from services.runtime.directory import Directory
 
 SERVICE = "intake"
-FILING_PERIOD_MONTHS = 3
-FILING_WARNING = timedelta(weeks=4)
-TRANSITION_MEETING_LEAD = timedelta(weeks=4)
-FAMILY_HOUSING_LEAD = timedelta(weeks=8)
-ARRIVAL_TASKS_LEAD = timedelta(weeks=4)
-PETITION_EXPECTED_WITHIN = timedelta(weeks=6)
-PETITION_TASK_LEAD = timedelta(weeks=2)
+FILING_PERIOD_MONTHS = 3  # §2.1: "binnen drie maanden na het verkrijgen van de verblijfsvergunning"
 
 
 def decide(case: IntakeCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
@@ -86,21 +82,25 @@ def on_application_filed(
     case: IntakeCase, filed: CloudEvent, event: ApplicationFiled, directory: Directory
 ) -> list[CloudEvent]:
     """§4.1, start early: once the application is filed, the municipality plans a
-    multidisciplinary transition meeting (Nidos, district team, VluchtelingenWerk and the school
-    invited) and starts looking for a family home, long before the parents arrive."""
+    multidisciplinary transition meeting (the AMV present; Nidos, the district team and/or
+    VluchtelingenWerk and the school invited) and starts looking for a family home, long before
+    the parents arrive. When each is due is local policy (settings)."""
     assert case.permit is not None
     code = case.permit.municipality
     local = directory.of(code)
     assert local is not None
-    invited = ("nidos", local.district_team, local.vwn) + ((case.school,) if case.school else ())
+    settings = directory.settings_for(code)
+    invited = ("nidos", *local.support) + ((case.school,) if case.school else ())
     return [
         requested_on_event(
             filed, "plan-transition-meeting", SERVICE, kind="plan-transition-meeting", requester="nidos",
-            owner=local.municipality, due=event.filed_on + TRANSITION_MEETING_LEAD, municipality=code, invited=invited,
+            owner=local.municipality, due=event.filed_on + timedelta(weeks=settings.transition_meeting_lead_weeks),
+            municipality=code, invited=invited,
         ),
         requested_on_event(
             filed, "plan-family-housing", SERVICE, kind="plan-family-housing", requester="nidos",
-            owner=local.municipality, due=event.filed_on + FAMILY_HOUSING_LEAD, municipality=code,
+            owner=local.municipality, due=event.filed_on + timedelta(weeks=settings.family_housing_lead_weeks),
+            municipality=code,
         ),
     ]
 
@@ -109,10 +109,12 @@ def on_parents_arrived(
     case: IntakeCase, arrived: CloudEvent, event: ParentsArrived, directory: Directory
 ) -> list[CloudEvent]:
     """§4.3: when the parents arrive, their municipality runs the brede intake and the PIP (Wet
-    inburgering 2021), and VluchtelingenWerk starts social guidance of the parents."""
+    inburgering 2021), and VluchtelingenWerk starts social guidance of the parents (the district
+    team where the directory knows no VluchtelingenWerk). The guide sets no term: both are due
+    after the local-policy `arrival_tasks_lead_weeks`."""
     local = directory.of(event.municipality)
     assert local is not None
-    due = event.arrival_date + ARRIVAL_TASKS_LEAD
+    due = event.arrival_date + timedelta(weeks=directory.settings_for(event.municipality).arrival_tasks_lead_weeks)
     return [
         requested_on_event(
             arrived, "brede-intake-pip", SERVICE, kind="brede-intake-pip", requester="coa",
@@ -120,7 +122,7 @@ def on_parents_arrived(
         ),
         requested_on_event(
             arrived, "social-guidance-parents", SERVICE, kind="social-guidance-parents", requester=local.municipality,
-            owner=local.vwn, due=due, municipality=event.municipality,
+            owner=local.social_guidance, due=due, municipality=event.municipality,
         ),
     ]
 
@@ -140,15 +142,17 @@ def on_day(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent
 
 
 def filing_deadline_rule(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent]:
-    """§2.1: the application must be filed within 3 months of the permit. Four weeks before the
-    deadline, Nidos' reunification officer gets a task; the day after it, the miss is recorded."""
+    """§2.1: the application must be filed within 3 months of the permit. Some weeks before the
+    deadline (local policy: `filing_warning_weeks`), Nidos' reunification officer gets a task; the
+    day after it, the miss is recorded."""
     deadline = filing_deadline(case)
     if deadline is None or case.filed is not None or case.deadline_missed:
         return []
     assert case.permit is not None
     if day > deadline:
         return [derive_on_day(FilingDeadlineMissed(deadline=deadline), case.case_id, day, "filing-deadline-missed", SERVICE)]
-    if day >= deadline - FILING_WARNING and not case.deadline_approaching:
+    warning = timedelta(weeks=directory.settings_for(case.permit.municipality).filing_warning_weeks)
+    if day >= deadline - warning and not case.deadline_approaching:
         local = directory.of(case.permit.municipality)
         assert local is not None
         return [
@@ -164,19 +168,33 @@ def filing_deadline_rule(case: IntakeCase, day: date, directory: Directory) -> l
 
 
 def petition_rule(case: IntakeCase, day: date, directory: Directory) -> list[CloudEvent]:
-    """§2.3: about three months after arrival the court transfers guardianship to the parents, so
-    Nidos is expected to petition early. No petition six weeks after arrival: a task to Nidos."""
+    """§2.3: once the parents have arrived, Nidos petitions the court to transfer guardianship to
+    them (the court's process "duurt doorgaans drie maanden"). The guide sets no term for the
+    petition: no petition `petition_expected_within_weeks` after the arrival (local policy) gives
+    Nidos a task. Guardianship ends by law at 18 (§2.3), so a young person who is 18 by then gets
+    no petition task, and the task is due before the 18th birthday at the latest (an open one is
+    closed at 18 by notify)."""
     if case.arrived is None or case.transfer_requested or "petition-guardianship-transfer" in case.handoff_kinds:
         return []
-    expected_by = case.arrived.arrival_date + PETITION_EXPECTED_WITHIN
-    if day < expected_by:
+    settings = directory.settings_for(case.arrived.municipality)
+    expected_by = case.arrived.arrival_date + timedelta(weeks=settings.petition_expected_within_weeks)
+    adult_on = adult_on_of(case)
+    if day < expected_by or (adult_on is not None and day >= adult_on):
         return []
     local = directory.of(case.arrived.municipality)
     assert local is not None
+    due = expected_by + timedelta(weeks=settings.petition_task_lead_weeks)
     return [
         requested_on_day(
             case.case_id, day, "petition-guardianship-transfer", SERVICE, kind="petition-guardianship-transfer",
-            requester=local.coordinator, owner="nidos", due=expected_by + PETITION_TASK_LEAD,
+            requester=local.coordinator, owner="nidos", due=min(due, adult_on - timedelta(days=1)) if adult_on else due,
             municipality=case.arrived.municipality,
         )
     ]
+
+
+def adult_on_of(case: IntakeCase) -> date | None:
+    """The young person's 18th birthday (§2.3: guardianship lasts until 18); None when not known."""
+    if case.permit is None or case.permit.date_of_birth is None:
+        return None
+    return birthday(case.permit.date_of_birth, 18)

@@ -38,7 +38,7 @@ def describe(envelope: CloudEvent) -> str:
         "DnaTestOffered": lambda: f"IND offered a DNA test on {d['offered_on']}",
         "ApplicationDecided": lambda: f"application {d['decision']} on {d['decided_on']}",
         "ParentsArrived": lambda: f"parents arrived on {d['arrival_date']}, assigned to {d['municipality']}",
-        "FilingDeadlineApproaching": lambda: f"filing deadline {d['deadline']} is four weeks away",
+        "FilingDeadlineApproaching": lambda: f"filing deadline {d['deadline']} is approaching, nothing filed yet",
         "FilingDeadlineMissed": lambda: f"filing deadline {d['deadline']} was missed",
         "GuardianAssigned": lambda: f"{d['guardian']} is guardian since {d['since']}",
         "EducationEnrolled": lambda: f"education: {d['level']} since {d['since']}",

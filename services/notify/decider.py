@@ -11,12 +11,15 @@ ANSWERS = frozenset({
 
 decider = Decider.of(
     "notify", state, rules,
-    reactions={"HandoffRequested": rules.react},  # §4.1: a handoff request becomes a delivered task
+    reactions={
+        "HandoffRequested": rules.react,  # §4.1: a handoff request becomes a delivered task
+        "Turned18": rules.react,  # §2.3: at 18 an open court-petition task is closed with the reason
+    },
     folds=frozenset({
         "HandoffRequested", "HandoffNotified", "HandoffEscalated", *ANSWERS,
         "ResidencePermitGranted", "ParentsArrived", "LanguageNeedsReported",  # intake's facts
         "HousingAssigned", "FamilyRelocated",  # housing's facts
-        "SupportGapDetected", "SupportGapClosed",  # guardianship's facts
+        "SupportGapDetected", "SupportGapClosed", "Turned18",  # guardianship's facts
     }),
     emits=frozenset({"HandoffNotified", "HandoffEscalated", "HandoffRequested", *ANSWERS}),
 )

@@ -1,6 +1,9 @@
 """notify's decisions: every handoff request becomes a task for its owner; only the owner works
 it and only the requester withdraws it, along the HL7 FHIR Task states; a task nobody accepted in
-time is escalated, once."""
+time is escalated, once; a task that can no longer be done is closed with the reason (at 18).
+
+Numbers the source document does not give are local policy, read from the directory's settings
+(`directory.settings_for(municipality)`, services/runtime/rulesettings.py; docs/rules.md)."""
 
 from datetime import date, timedelta
 
@@ -23,6 +26,7 @@ from contracts.events import (
     TaskDeclined,
     TaskOpened,
     TaskStarted,
+    Turned18,
     data_of,
     derive,
     derive_on_day,
@@ -34,7 +38,6 @@ from services.notify.state import NotifyCase, Task
 from services.runtime.directory import Directory
 
 SERVICE = "notify"
-ESCALATION_DUE_IN = timedelta(weeks=1)
 NOT_ESCALATED = frozenset({"escalation", "support-gap"})  # escalations are never escalated again
 
 # The HL7 FHIR Task lifecycle: (status now, answer) -> status after. Anything not listed is
@@ -64,11 +67,38 @@ ANSWERED_BY = {
 
 
 def react(case: NotifyCase, event: CloudEvent, directory: Directory) -> list[CloudEvent]:
+    """What notify derives from a stored event: a task for a handoff request, or closing at 18."""
+    match event.event_type:
+        case "HandoffRequested":
+            return deliver(case, event)
+        case "Turned18":
+            return closed_at_18(case, event)
+    return []
+
+
+ENDS_AT_18 = frozenset({"petition-guardianship-transfer"})  # tasks that only make sense while guardianship lasts
+
+
+def closed_at_18(case: NotifyCase, turned: CloudEvent) -> list[CloudEvent]:
+    """§2.3: guardianship lasts until 18 ("tot ze 18 jaar worden"), so at 18 there is nothing left to
+    transfer to the parents: an open court-petition task is cancelled, in its requester's name,
+    with that reason (issue 15, point 8)."""
+    birthday = Turned18.model_validate(turned.data).birthday
+    reason = f"the young person turned 18 on {birthday.isoformat()}: guardianship ended, nothing left to transfer"
+    return [
+        derive(
+            HandoffCancelled(handoff_id=task.task_id, cancelled_by=task.requester, reason=reason),
+            turned, f"closed-at-18-{task.task_id}", SERVICE,
+        )
+        for task in case.tasks.values()
+        if task.kind in ENDS_AT_18 and task.is_open
+    ]
+
+
+def deliver(case: NotifyCase, event: CloudEvent) -> list[CloudEvent]:
     """§4.1, hand over warmly: a handoff request becomes a task delivered to its owner, once.
     §3.6/§4.3: it carries the family's language needs, flagged when an interpreter or key person
     is needed and none is arranged."""
-    if event.event_type != "HandoffRequested":
-        return []
     handoff = data_of(event)  # upcast to the current version, as every stored event is read
     assert isinstance(handoff, HandoffRequested)
     task = case.tasks.get(handoff.handoff_id)
@@ -166,7 +196,8 @@ def recorded_answer(task: Task, answer: DomainEvent, org: str) -> DomainEvent:
 
 def on_day(case: NotifyCase, day: date, directory: Directory) -> list[CloudEvent]:
     """§4.4, never let a case fall between two organisations: a task still not accepted after its
-    due date is escalated to the coordinator of the owner's municipality, once per task."""
+    due date is escalated to the coordinator of the owner's municipality, once per task; the
+    escalation is due after the local-policy `escalation_due_weeks`."""
     events: list[CloudEvent] = []
     for task in case.tasks.values():
         if task.status != "requested" or task.escalated or task.kind in NOT_ESCALATED or day <= task.due:
@@ -185,7 +216,8 @@ def on_day(case: NotifyCase, day: date, directory: Directory) -> list[CloudEvent
         events.append(
             requested_on_day(
                 case.case_id, day, "escalation", SERVICE, key=task.task_id, kind="escalation", requester=task.owner,
-                owner=local.coordinator, due=day + ESCALATION_DUE_IN, municipality=task.municipality,
+                owner=local.coordinator, due=day + timedelta(weeks=directory.settings_for(code if directory.of(code) else task.municipality).escalation_due_weeks),
+                municipality=task.municipality,
                 escalates=task.task_id,
             )
         )

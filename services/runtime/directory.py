@@ -4,12 +4,13 @@ Loaded and validated once at start-up; rules receive it as plain data, so they s
 """
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, HttpUrl, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, HttpUrl, PrivateAttr, StringConstraints, ValidationError, field_validator, model_validator
 
 from contracts.ids import MunicipalityCode, OrgId, organisation_kind
+from services.runtime.rulesettings import RuleSettings
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "deploy" / "organisations.yaml"
 
@@ -24,16 +25,42 @@ class NationalOrganisation(BaseModel):
 
 
 class Municipality(BaseModel):
-    """The organisations that take over a case in one municipality."""
+    """The organisations that take over a case in one municipality.
+
+    §4.2 hands the young person over to "VluchtelingenWerk en/of wijkprofessionals": a municipality
+    has a district team, a VluchtelingenWerk branch or both, never neither. `settings` overrides
+    some of the directory's local-policy numbers for this municipality only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     municipality: OrgId
     coordinator: OrgId
-    district_team: OrgId
-    vwn: OrgId
+    district_team: OrgId | None = None
+    vwn: OrgId | None = None
     rmc: OrgId
+    settings: dict[str, Any] = {}  # names of RuleSettings; validated merged over the directory's (Directory)
+
+    @model_validator(mode="after")
+    def _district_team_or_vwn(self) -> "Municipality":
+        if self.district_team is None and self.vwn is None:
+            raise ValueError("needs a district_team, a vwn or both (§4.2: VluchtelingenWerk en/of wijkprofessionals)")
+        return self
+
+    @property
+    def support(self) -> tuple[str, ...]:
+        """Who supports the young person after Nidos (§4.2, "en/of"): the district team and VWN that exist."""
+        return tuple(org for org in (self.district_team, self.vwn) if org is not None)
+
+    @property
+    def social_guidance(self) -> str:
+        """Who guides the parents: VluchtelingenWerk (§4.3), else the district team."""
+        return self.vwn or self.district_team  # type: ignore[return-value]  # one of them exists
+
+    @property
+    def neighbourhood(self) -> str:
+        """Who knows the young person's network: the district team (§3.2), else VluchtelingenWerk."""
+        return self.district_team or self.vwn  # type: ignore[return-value]  # one of them exists
 
 
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
@@ -85,8 +112,10 @@ class Directory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     national: dict[OrgId, NationalOrganisation]
+    settings: RuleSettings = RuleSettings()  # local policy for every municipality (services/runtime/rulesettings.py)
     municipalities: dict[MunicipalityCode, Municipality]
     channels: dict[OrgId, list[Channel]] = {}
+    _settings_of: dict[str, RuleSettings] = PrivateAttr(default_factory=dict)  # per code with its own block
 
     @model_validator(mode="after")
     def _organisations_are_what_they_claim(self) -> "Directory":
@@ -103,7 +132,7 @@ class Directory(BaseModel):
         for code, entry in self.municipalities.items():
             for role, kind in expected.items():
                 org = getattr(entry, role)
-                if organisation_kind(org) != kind:
+                if org is not None and organisation_kind(org) != kind:
                     raise ValueError(f"municipalities.{code}.{role}: '{org}' is not a {kind} organisation id")
         return self
 
@@ -121,10 +150,28 @@ class Directory(BaseModel):
     def of(self, code: str) -> Municipality | None:
         return self.municipalities.get(code)
 
+    @model_validator(mode="after")
+    def _municipal_settings_are_valid_over_the_directorys(self) -> "Directory":
+        """A municipality's `settings:` block is checked as it applies: merged over the directory's."""
+        for code, entry in self.municipalities.items():
+            if not entry.settings:
+                continue
+            try:
+                self._settings_of[code] = RuleSettings.model_validate(self.settings.model_dump() | entry.settings)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise ValueError(f"municipalities.{code}.settings{'.' + where if where else ''}: {first['msg']}") from None
+        return self
+
+    def settings_for(self, code: str | None) -> RuleSettings:
+        """The local-policy numbers in `code`: the directory's, with the municipality's own block over them."""
+        return self._settings_of.get(code or "", self.settings)
+
     def organisations(self) -> set[str]:
         orgs = set(self.national)
         for entry in self.municipalities.values():
-            orgs |= {entry.municipality, entry.coordinator, entry.district_team, entry.vwn, entry.rmc}
+            orgs |= {entry.municipality, entry.coordinator, entry.rmc, *entry.support}
         return orgs
 
 

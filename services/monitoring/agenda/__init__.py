@@ -34,16 +34,12 @@ from services.monitoring.agenda.reunification import (
     PHASES,
     PHASE_TEXT,
     USUAL_COURT_DECISION,
-    USUAL_DNA_TEST,
     USUAL_IN_PHASE,
-    USUAL_JOURNEY_AFTER_APPROVAL,
-    USUAL_PETITION_AFTER_ARRIVAL,
-    USUAL_WAIT_FOR_DECISION,
     phase_of,
     reunifications,
+    usual_in_phase,
 )
 from services.monitoring.agenda.signals import (
-    COHABITATION_ENDING_WITHIN,
     NETWORK_HANDOVERS,
     cohabitation_ending,
     language_needs,
@@ -51,6 +47,5 @@ from services.monitoring.agenda.signals import (
     school_absence,
 )
 from services.monitoring.agenda.turning18 import (
-    LOOK_AHEAD_MONTHS,
     turning_18,
 )

@@ -66,14 +66,15 @@ def agenda(
     if local is None:
         raise ValueError(f"municipality {municipality} is not in the organisation directory")
     since = since if since is not None else as_of - MEETING_INTERVAL
+    settings = directory.settings_for(municipality)
     cases = cases_of({k: list(v) for k, v in histories.items()}, municipality, as_of)
     sections = (
-        Section("turning-18", SECTION_TITLES["turning-18"], turning_18(cases, as_of, local)),
-        Section("reunification", SECTION_TITLES["reunification"], reunifications(cases, as_of, local)),
+        Section("turning-18", SECTION_TITLES["turning-18"], turning_18(cases, as_of, local, settings)),
+        Section("reunification", SECTION_TITLES["reunification"], reunifications(cases, as_of, local, settings)),
         Section("open-handoffs", SECTION_TITLES["open-handoffs"], open_handoffs(cases, as_of, local)),
         Section("support-gaps", SECTION_TITLES["support-gaps"], support_gaps(cases, as_of, local)),
         Section("school-absence", SECTION_TITLES["school-absence"], school_absence(cases, since, as_of, local)),
-        Section("cohabitation-ending", SECTION_TITLES["cohabitation-ending"], cohabitation_ending(cases, as_of, local)),
+        Section("cohabitation-ending", SECTION_TITLES["cohabitation-ending"], cohabitation_ending(cases, as_of, local, settings)),
         Section("moves", SECTION_TITLES["moves"], moves(cases, since, as_of, local)),
         Section("language", SECTION_TITLES["language"], language_needs(cases, as_of, local)),
     )

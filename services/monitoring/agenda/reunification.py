@@ -2,35 +2,39 @@
 
 from datetime import date, timedelta
 
-from services.intake.rules import PETITION_EXPECTED_WITHIN
 from services.monitoring.agenda.items import AgendaItem
 from services.monitoring.casefile import CaseFile
 from services.runtime.directory import Municipality
+from services.runtime.rulesettings import DEFAULTS, RuleSettings
 
 # How long a reunification usually stays in each phase. Longer than that, the table asks why.
-# §2.1: "Het kan enkele maanden tot meer dan een jaar duren voordat de aanvraag is goedgekeurd": a few
-# months is usual, and past half a year an application is in the long tail the table should ask about.
-USUAL_WAIT_FOR_DECISION = timedelta(weeks=26)
-# §2.1: "De uitslag van het DNA-onderzoek kan enkele maanden in beslag nemen": a few months; four.
-USUAL_DNA_TEST = timedelta(weeks=17)
-# §2.1 gives no duration for the journey after approval, only that the family pays it and may first
-# have to leave its country to reach an embassy. Three months is our assumption, not the source's:
-# revisit it with the table once the journey figures show the real median.
-USUAL_JOURNEY_AFTER_APPROVAL = timedelta(weeks=13)
-# §2.3: "Als de ouders in Nederland zijn gearriveerd, verzoekt Nidos ... de rechtbank om over te gaan
-# tot voogdijoverdracht"; rule 4 expects that petition within six weeks of the arrival.
-USUAL_PETITION_AFTER_ARRIVAL = PETITION_EXPECTED_WITHIN
+# Only the court's step has a figure in the source; the others are local policy (the directory's
+# settings, docs/rules.md):
+# - filed: §2.1 "Het kan enkele maanden tot meer dan een jaar duren voordat de aanvraag is
+#   goedgekeurd": no single figure; `usual_wait_for_decision_weeks` (half a year) is our choice.
+# - dna-test: §2.1 "De uitslag van het DNA-onderzoek kan enkele maanden in beslag nemen": "a few
+#   months", no number; `usual_dna_test_weeks` is our choice.
+# - decided: §2.1 gives no duration for the journey after approval (the family pays it and may first
+#   have to leave its country to reach an embassy): `usual_journey_after_approval_weeks`.
+# - parents-arrived: §2.3 says Nidos petitions once the parents arrived, not when: the same
+#   `petition_expected_within_weeks` after which intake gives Nidos a task.
 # §2.3: the court's transfer of guardianship "duurt doorgaans drie maanden".
 USUAL_COURT_DECISION = timedelta(weeks=13)
 
 PHASES = ("filed", "dna-test", "decided", "parents-arrived", "transfer-requested")
-USUAL_IN_PHASE = {
-    "filed": USUAL_WAIT_FOR_DECISION,
-    "dna-test": USUAL_DNA_TEST,
-    "decided": USUAL_JOURNEY_AFTER_APPROVAL,
-    "parents-arrived": USUAL_PETITION_AFTER_ARRIVAL,
-    "transfer-requested": USUAL_COURT_DECISION,
-}
+
+
+def usual_in_phase(settings: RuleSettings) -> dict[str, timedelta]:
+    return {
+        "filed": timedelta(weeks=settings.usual_wait_for_decision_weeks),
+        "dna-test": timedelta(weeks=settings.usual_dna_test_weeks),
+        "decided": timedelta(weeks=settings.usual_journey_after_approval_weeks),
+        "parents-arrived": timedelta(weeks=settings.petition_expected_within_weeks),
+        "transfer-requested": USUAL_COURT_DECISION,
+    }
+
+
+USUAL_IN_PHASE = usual_in_phase(DEFAULTS)  # with the default settings
 PHASE_TEXT = {
     "filed": "application filed, waiting for the IND's decision",
     "dna-test": "DNA test offered, waiting for the result and the decision",
@@ -59,9 +63,12 @@ def phase_of(case: CaseFile) -> tuple[str, date] | None:
     return "filed", case.filed.filed_on
 
 
-def reunifications(cases: list[CaseFile], day: date, local: Municipality) -> tuple[AgendaItem, ...]:
+def reunifications(
+    cases: list[CaseFile], day: date, local: Municipality, settings: RuleSettings = DEFAULTS
+) -> tuple[AgendaItem, ...]:
     """§2.1, §2.3, §4.1 ("welke AMV zijn hier mee bezig?"): every reunification in progress by
-    phase; one that is longer in its phase than usual (`USUAL_IN_PHASE`) is stuck."""
+    phase; one that is longer in its phase than usual (`usual_in_phase`) is stuck."""
+    usual = usual_in_phase(settings)
     items = []
     for case in cases:
         found = phase_of(case)
@@ -69,13 +76,13 @@ def reunifications(cases: list[CaseFile], day: date, local: Municipality) -> tup
             continue
         phase, since = found
         days = (day - since).days
-        stuck = day - since > USUAL_IN_PHASE[phase]
+        stuck = day - since > usual[phase]
         step, owner = _phase_step(case, phase, stuck, local)
         items.append(
             AgendaItem(
                 case.case_id, f"{PHASE_TEXT[phase]} (since {since.isoformat()}" + (", longer than usual)" if stuck else ")"),
                 step, owner, days=days, attention=stuck,
-                facts={"phase": phase, "phase_since": since, "usual_days": USUAL_IN_PHASE[phase].days, "stuck": stuck},
+                facts={"phase": phase, "phase_since": since, "usual_days": usual[phase].days, "stuck": stuck},
             )
         )
     order = {phase: n for n, phase in enumerate(PHASES)}

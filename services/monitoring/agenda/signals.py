@@ -6,11 +6,8 @@ from datetime import date, timedelta
 from services.monitoring.agenda.items import NOT_LISTED_AS_HANDOFFS, AgendaItem, to_do
 from services.monitoring.casefile import CaseFile
 from services.runtime.directory import Municipality
+from services.runtime.rulesettings import DEFAULTS, RuleSettings
 
-# §3.2: while the family lives together its benefit is counted as one; when the cohabitation year
-# ends the young person may move out and needs own income and housing, which takes months to
-# arrange: the table sees the end coming twelve weeks ahead.
-COHABITATION_ENDING_WITHIN = timedelta(weeks=12)
 NETWORK_HANDOVERS = ("district-team-handover", "school-continuity")
 
 
@@ -46,16 +43,20 @@ def school_absence(cases: list[CaseFile], since: date, day: date, local: Municip
     return tuple(sorted(items, key=lambda i: (i.facts["reported_on"], i.case_id)))
 
 
-def cohabitation_ending(cases: list[CaseFile], day: date, local: Municipality) -> tuple[AgendaItem, ...]:
-    """§2.2, §3.2, §4.1: cohabitation years that end within twelve weeks; then the young person may
-    live on their own, with own income (the family's benefit counted them in)."""
+def cohabitation_ending(
+    cases: list[CaseFile], day: date, local: Municipality, settings: RuleSettings = DEFAULTS
+) -> tuple[AgendaItem, ...]:
+    """§2.2, §3.2, §4.1: cohabitation years that end soon; then the young person may live on their
+    own and needs own income and housing (§3.2: the family's benefit counted them in), which takes
+    time to arrange. How soon is local policy: `cohabitation_ending_within_weeks`."""
+    within = timedelta(weeks=settings.cohabitation_ending_within_weeks)
     items = []
     for case in cases:
         if not case.cohabitation_running:
             continue
         assert case.duty is not None
         ends_on = case.duty.ends_on
-        if not day <= ends_on <= day + COHABITATION_ENDING_WITHIN:
+        if not day <= ends_on <= day + within:
             continue
         items.append(
             AgendaItem(
@@ -88,9 +89,9 @@ def moves(cases: list[CaseFile], since: date, day: date, local: Municipality) ->
             if waiting:
                 step, owner, due = to_do(waiting[0].kind), waiting[0].owner, waiting[0].due
             elif handovers:
-                step, owner, due = "follow how the young person settles in school and the neighbourhood", local.district_team, None
+                step, owner, due = "follow how the young person settles in school and the neighbourhood", local.neighbourhood, None
             else:
-                step, owner, due = "get to know the young person and the network left behind", local.district_team, None
+                step, owner, due = "get to know the young person and the network left behind", local.neighbourhood, None
             items.append(
                 AgendaItem(
                     case.case_id, situation, step, owner, due=due,

@@ -4,27 +4,28 @@ within the table's look-ahead."""
 from datetime import date
 
 from services.dates import add_months, birthday
-from services.guardianship.rules import TRANSITION_18_START_MONTHS
 from services.monitoring.agenda.items import AgendaItem
 from services.monitoring.casefile import CaseFile
 from services.runtime.directory import Municipality
-
-# §4.1: turning 18 is the moment to look at the young person's situation with the partners; the 18+
-# handoff is requested at 17½ (rule 7), so the table looks six months ahead to see both coming.
-LOOK_AHEAD_MONTHS = 6
+from services.runtime.rulesettings import DEFAULTS, RuleSettings
 
 
-def turning_18(cases: list[CaseFile], day: date, local: Municipality) -> tuple[AgendaItem, ...]:
-    """§4.1, §4.2: young people who turn 17½ (the 18+ handoff is requested) or 18 (Nidos' support
-    ends) within six months, and whether the municipality accepted the 18+ transition."""
-    horizon = add_months(day, LOOK_AHEAD_MONTHS)
+def turning_18(
+    cases: list[CaseFile], day: date, local: Municipality, settings: RuleSettings = DEFAULTS
+) -> tuple[AgendaItem, ...]:
+    """§4.1: turning 18 is the moment to look at the young person's situation with the partners.
+    Young people whose 18+ handoff is requested (`transition_18_start_months` before the birthday,
+    local policy; 17½ by default) or who turn 18 (Nidos' support ends) within that many months,
+    and whether the municipality accepted the 18+ transition."""
+    look_ahead = settings.transition_18_start_months
+    horizon = add_months(day, look_ahead)
     items = []
     for case in cases:
         assert case.permit is not None
         if case.turned_18 is not None or case.permit.date_of_birth is None:  # None: erased (crypto-shredding)
             continue
         adult_on = birthday(case.permit.date_of_birth, 18)
-        transition_starts = add_months(adult_on, -TRANSITION_18_START_MONTHS)
+        transition_starts = add_months(adult_on, -look_ahead)
         if day < transition_starts <= horizon:
             milestone, milestone_on = "17½", transition_starts
         elif day < adult_on <= horizon:

@@ -29,8 +29,10 @@ from contracts.events import (
 )
 from contracts.inbox import Rejection
 from services.guardianship import rules, state
-from services.guardianship.rules import CHECKLIST_18_PLUS
+from services.runtime.rulesettings import DEFAULTS
 from tests.support.domain import DIRECTORY, Story, data, types_of
+
+CHECKLIST_18_PLUS = DEFAULTS.checklist_18_plus
 
 BIRTHDAY_18 = date(2027, 8, 20)
 SEVENTEEN_AND_A_HALF = date(2027, 2, 20)
@@ -290,10 +292,14 @@ def test_a_transfer_after_the_district_team_accepted_ends_support_warmly() -> No
     assert len(data(s.events, "SupportEnded")) == 1
 
 
-def test_only_the_district_teams_acceptance_makes_the_transfer_warm() -> None:
+def test_vluchtelingenwerks_acceptance_alone_makes_the_transfer_warm() -> None:
+    """§4.2: "warme overdracht naar VluchtelingenWerk en/of wijkprofessionals": either one is a successor
+    (issue 15, point 8: this was a gap while only the district team's acceptance counted)."""
     s = story(petition=True)
     accept(s, "aftercare-social-guidance")
-    assert types_of(s.report("nidos", TRANSFERRED)) == ["GuardianshipTransferred", "SupportGapDetected", "HandoffRequested"]
+    stored = s.report("nidos", TRANSFERRED)
+    assert types_of(stored) == ["GuardianshipTransferred", "SupportEnded"]
+    assert data(stored, "SupportEnded")[0].successor_handoff_id == handoff(s, "aftercare-social-guidance").handoff_id
 
 
 def test_a_transfer_nobody_accepted_is_a_gap_for_the_coordinator_closed_when_the_district_team_accepts() -> None:
@@ -310,7 +316,7 @@ def test_a_transfer_nobody_accepted_is_a_gap_for_the_coordinator_closed_when_the
     assert (task.requester, task.owner, task.municipality, task.due) == (
         "nidos", "regie-gm0518", "GM0518", TRANSFERRED.transferred_on + timedelta(weeks=1),
     )
-    assert task.invited == ("wijkteam-gm0518",)
+    assert task.invited == ("wijkteam-gm0518", "vwn-gm0518")  # both possible successors (§4.2, "en/of")
     assert s.days(TRANSFERRED.transferred_on, TRANSFERRED.transferred_on + timedelta(days=60)) == []
 
     acceptance = accepted(s, "aftercare-district-team")

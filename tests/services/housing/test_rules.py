@@ -235,11 +235,14 @@ def test_a_family_home_in_another_municipality_hands_over_district_team_and_scho
     assert types_of(stored) == ["HousingAssigned", "CohabitationDutyStarted", "HandoffRequested", "HandoffRequested"]
     handover, school = data(stored, "HandoffRequested")
     due = HOUSED_ON + timedelta(weeks=4)
+    # issue 15, point 8: asked by COA, the family is still in reception (no home yet), not by the old
+    # district team, which is invited to hand the network over
     assert (handover.kind, handover.requester, handover.owner, handover.due, handover.municipality) == (
-        "district-team-handover", "wijkteam-gm0855", "wijkteam-gm0518", due, "GM0518",
+        "district-team-handover", "coa", "wijkteam-gm0518", due, "GM0518",
     )
+    assert handover.invited == ("wijkteam-gm0855",)
     assert (school.kind, school.requester, school.owner, school.due, school.municipality, school.invited) == (
-        "school-continuity", "wijkteam-gm0855", "rmc-gm0518", due, "GM0518", ("school-isk-tilburg",),
+        "school-continuity", "coa", "rmc-gm0518", due, "GM0518", ("school-isk-tilburg",),
     )
     assert handover.handoff_id == stored[2].id and school.handoff_id == stored[3].id
     assert handover.handoff_id != school.handoff_id
@@ -252,9 +255,9 @@ def test_an_exempt_young_person_still_gets_the_handovers() -> None:
     assert types_of(stored) == ["HousingAssigned", "CohabitationExempted", "HandoffRequested", "HandoffRequested"]
 
 
-def test_without_a_known_school_nobody_is_invited() -> None:
+def test_without_a_known_school_only_the_old_district_team_is_invited() -> None:
     stored = story().report("gm0518", HOME.model_copy(update={"municipality": "GM0518"}))
-    assert [h.invited for h in data(stored, "HandoffRequested")] == [(), ()]
+    assert [h.invited for h in data(stored, "HandoffRequested")] == [("wijkteam-gm0855",), ()]
 
 
 def test_a_family_home_in_the_young_persons_own_municipality_needs_no_handover() -> None:
@@ -275,13 +278,15 @@ def test_a_later_move_hands_over_from_the_old_to_the_new_municipality() -> None:
     stored = s.report("gm0855", relocated("GM0855", "GM0344", on=moved_on))
     assert types_of(stored) == ["FamilyRelocated", "HandoffRequested", "HandoffRequested"]
     handover, school = data(stored, "HandoffRequested")
-    assert (handover.requester, handover.owner, handover.due, handover.municipality) == (
-        "wijkteam-gm0855", "wijkteam-gm0344", moved_on + timedelta(weeks=4), "GM0344",
+    # issue 15, point 8: the guardian organisation asks, Nidos (the family left reception); the old
+    # district team is invited
+    assert (handover.requester, handover.owner, handover.due, handover.municipality, handover.invited) == (
+        "nidos", "wijkteam-gm0344", moved_on + timedelta(weeks=4), "GM0344", ("wijkteam-gm0855",),
     )
-    assert (school.requester, school.owner, school.invited) == ("wijkteam-gm0855", "rmc-gm0344", ("school-roc-tilburg",))
+    assert (school.requester, school.owner, school.invited) == ("nidos", "rmc-gm0344", ("school-roc-tilburg",))
     second = s.report("gm0344", relocated("GM0344", "GM0518", on=date(2027, 9, 1)))
     handover2, _ = data(second, "HandoffRequested")
-    assert (handover2.requester, handover2.owner) == ("wijkteam-gm0344", "wijkteam-gm0518")
+    assert (handover2.requester, handover2.owner, handover2.invited) == ("nidos", "wijkteam-gm0518", ("wijkteam-gm0344",))
     assert handover2.handoff_id != handover.handoff_id
 
 
@@ -313,7 +318,7 @@ def test_the_permanent_home_elsewhere_hands_over_from_where_the_temporary_home_w
     s = story(reports=[("gm0518", TEMPORARY)])
     stored = s.report("gm0344", HOME.model_copy(update={"municipality": "GM0344", "housed_on": date(2027, 2, 1)}))
     handover, _ = data(stored, "HandoffRequested")
-    assert (handover.requester, handover.owner) == ("wijkteam-gm0518", "wijkteam-gm0344")
+    assert (handover.requester, handover.owner, handover.invited) == ("nidos", "wijkteam-gm0344", ("wijkteam-gm0518",))
 
 
 def test_after_the_permanent_home_a_new_home_is_a_relocation_and_no_azc_place_after_any_family_home() -> None:

@@ -116,3 +116,71 @@ def test_two_webhooks_of_one_organisation_need_their_own_names(tmp_path: Path) -
     path = _with_channels(tmp_path, f"channels:\n  gm0855:\n    - {hook}\n    - {hook}\n")
     with pytest.raises(DirectoryError, match="channels.gm0855: two channels are named 'webhook'"):
         load_directory(path)
+
+
+# --- §4.2 "VluchtelingenWerk en/of wijkprofessionals", and local-policy settings -----------------
+
+
+def _raw() -> dict:
+    return yaml.safe_load(GOOD.read_text())
+
+
+@pytest.mark.parametrize("role", ["vwn", "district_team"])
+def test_a_municipality_may_lack_vwn_or_the_district_team(role: str) -> None:
+    raw = _raw()
+    del raw["municipalities"]["GM0518"][role]
+    entry = Directory.model_validate(raw).of("GM0518")
+    assert entry is not None and len(entry.support) == 1
+    assert entry.social_guidance == (entry.vwn or "wijkteam-gm0518")
+    assert entry.neighbourhood == (entry.district_team or "vwn-gm0518")
+
+
+def test_a_municipality_without_both_is_refused_with_the_reason(tmp_path: Path) -> None:
+    raw = _raw()
+    del raw["municipalities"]["GM0518"]["vwn"], raw["municipalities"]["GM0518"]["district_team"]
+    path = tmp_path / "organisations.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DirectoryError, match=r"municipalities\.GM0518.*needs a district_team, a vwn or both"):
+        load_directory(path)
+
+
+def test_settings_default_and_a_municipality_overrides_only_what_it_sets() -> None:
+    raw = _raw()
+    raw["settings"] = {"gap_due_weeks": 2, "escalation_due_weeks": 3}
+    raw["municipalities"]["GM0855"]["settings"] = {"gap_due_weeks": 1, "move_handover_due_weeks": 6}
+    directory = Directory.model_validate(raw)
+    tilburg, den_haag = directory.settings_for("GM0855"), directory.settings_for("GM0518")
+    assert (tilburg.gap_due_weeks, tilburg.escalation_due_weeks, tilburg.move_handover_due_weeks) == (1, 3, 6)
+    assert (den_haag.gap_due_weeks, den_haag.escalation_due_weeks, den_haag.move_handover_due_weeks) == (2, 3, 4)
+    assert directory.settings_for("GM9999") == directory.settings_for(None) == directory.settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"gap_due_weeks": 0}, "settings.gap_due_weeks"),
+        ({"gap_due_week": 1}, "settings.gap_due_week"),  # a typo is an error, not a silent default
+        ({"transition_18_due_months": 6}, "transition_18_due_months must be fewer"),
+        ({"checklist_18_plus": ["digid", "digid"]}, "names an item twice"),
+        ({"checklist_18_plus": []}, "settings.checklist_18_plus"),
+    ],
+)
+def test_wrong_settings_stop_the_load_with_where_and_why(tmp_path: Path, settings: dict, message: str) -> None:
+    raw = _raw()
+    raw["settings"] = settings
+    path = tmp_path / "organisations.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DirectoryError, match=message.replace(".", r"\.")):
+        load_directory(path)
+
+
+def test_a_municipalitys_settings_are_checked_merged_over_the_directorys(tmp_path: Path) -> None:
+    raw = _raw()
+    raw["settings"] = {"transition_18_due_months": 2}
+    raw["municipalities"]["GM0855"]["settings"] = {"transition_18_start_months": 3}  # fine over the directory's 2
+    assert Directory.model_validate(raw).settings_for("GM0855").transition_18_start_months == 3
+    raw["municipalities"]["GM0518"]["settings"] = {"relief_due_weeks": 0}
+    path = tmp_path / "organisations.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DirectoryError, match=r"municipalities\.GM0518\.settings\.relief_due_weeks"):
+        load_directory(path)
