@@ -76,7 +76,7 @@ def play_case() -> list[tuple[str, str, bytes]]:
                     queue += [(other, e) for e in derived]
 
     def report(subject: str, body: bytes) -> None:
-        parsed = parse_inbox_message(subject, body)
+        parsed = parse_inbox_message(subject, body, received_at=WHEN)  # played as of WHEN
         assert not isinstance(parsed, Rejection), parsed
         service = event_class(parsed.envelope.event_type).service
         state, rules = SERVICES[service]
