@@ -148,6 +148,8 @@ def parse_inbox_message(
     the report are judged against it (contracts/bounds.py). Without it, now: a partner checking a
     report before publishing it. A reason names the field and the rule, never the value sent."""
     received_at = received_at or datetime.now(UTC)
+    if len(body) > max_bytes:  # first, whatever the subject: its rejection must not carry the body back
+        return Rejection("too-large", f"message is {len(body)} bytes, the limit is {max_bytes}", "(message)")
     parsed_subject = subjects.parse_inbox(subject)
     if parsed_subject is None:
         return Rejection("subject-malformed", "field 'subject': the subject is not amv.inbox.<org>.<EventType>", "subject")
@@ -155,8 +157,6 @@ def parse_inbox_message(
     kind = organisation_kind(org)
     if kind is None:
         return Rejection("unknown-organisation", "field 'subject': the <org> is not a known organisation id", "subject")
-    if len(body) > max_bytes:
-        return Rejection("too-large", f"message is {len(body)} bytes, the limit is {max_bytes}", "(message)")
     try:
         raw = json.loads(body, parse_constant=_not_json_constant)
     except UnicodeDecodeError:

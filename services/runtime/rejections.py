@@ -2,7 +2,7 @@
 
 The code, reason and field travel in headers so the body stays byte-for-byte what the partner
 sent; an operator can fix and re-submit it, and the partner can read why on its own subject.
-A message refused as too large is not copied: its rejection has an empty body and says the size in
+A message refused as too large (or over COPY_MAX) is not copied: its rejection has an empty body and says the size in
 Wo-Original-Bytes, so the rejection always fits in a NATS message (the server's max_payload counts
 headers and body together; a copy of a 1 MiB report would exceed it and cost the connection).
 The reason is one line of at most REASON_MAX characters and names the field, never a value.
@@ -22,6 +22,7 @@ HEADER_SERVICE = "Wo-Rejected-By"
 HEADER_ORIGINAL_BYTES = "Wo-Original-Bytes"
 REASON_MAX = 500
 NOT_COPIED = frozenset({"too-large"})  # codes whose message is not copied into the rejection
+COPY_MAX = 512 * 1024  # nor is any message larger than this, whatever WO_MAX_MESSAGE_BYTES says (NATS: 1 MiB)
 
 
 def _token(value: str) -> str:
@@ -57,7 +58,7 @@ async def publish_rejection(
         HEADER_ORIGINAL_BYTES: str(len(body)),
         HEADER_SERVICE: service,
     }
-    copy = b"" if rejection.code in NOT_COPIED else body
+    copy = b"" if rejection.code in NOT_COPIED or len(body) > COPY_MAX else body
     await js.publish(rejected_subject(inbox_subject), copy, headers=headers, timeout=timeout_s)
 
 

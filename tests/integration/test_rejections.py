@@ -88,6 +88,14 @@ async def test_a_report_of_almost_a_mebibyte_is_refused_without_its_body_and_eve
     await eventually(lambda: stored_events(nc, case_id), what="a later report to be stored")
 
 
+@pytest.mark.parametrize("subject", ["amv.inbox.nobody.ResidencePermitGranted", "amv.inbox.nidos.Unheard", "amv.inbox.nidos"])
+async def test_almost_a_mebibyte_on_a_subject_no_service_owns_is_refused_as_too_large(system, nc, subject) -> None:
+    body = b"{" + b" " * (nc.max_payload - 200) + b"}"
+    await refused(nc, subject, body, "too-large", "(message)")
+    for runtime, client in system.running.values():
+        assert client.is_connected, f"{runtime.name} lost its connection"
+
+
 async def test_over_a_mebibyte_nats_refuses_at_publish_and_the_inbox_never_holds_it(system, nc) -> None:
     before = (await nc.jetstream().stream_info("AMV_INBOX")).state.last_seq
     with pytest.raises((nats.errors.MaxPayloadError, nats.js.errors.APIError)):
