@@ -39,8 +39,10 @@ def permit(case: str, municipality: str = "GM0855") -> tuple[str, bytes]:
     return subjects.inbox("nidos", "ResidencePermitGranted"), json.dumps(body).encode()
 
 
-def filing(case: str) -> tuple[str, bytes]:
-    body = envelope("nidos", "ApplicationFiled", case, {"filed_on": "2026-02-02"}, f"{case}-filed", WHEN)
+def filing(case: str, when: datetime | None = None) -> tuple[str, bytes]:
+    """The filing a benchmark publishes live: made now, since the inbox refuses a `time` more than
+    a day from its receipt (contracts/bounds.py); the played case's is made at WHEN."""
+    body = envelope("nidos", "ApplicationFiled", case, {"filed_on": "2026-02-02"}, f"{case}-filed", when)
     return subjects.inbox("nidos", "ApplicationFiled"), json.dumps(body).encode()
 
 
@@ -61,7 +63,7 @@ def play_case() -> list[tuple[str, str, bytes]]:
                     queue += [(other, e) for e in derived]
 
     def report(subject: str, body: bytes) -> None:
-        parsed = parse_inbox_message(subject, body)
+        parsed = parse_inbox_message(subject, body, received_at=WHEN)  # played as of WHEN
         assert not isinstance(parsed, Rejection), parsed
         service = event_class(parsed.envelope.event_type).service
         decider = SERVICES[service]
@@ -76,7 +78,7 @@ def play_case() -> list[tuple[str, str, bytes]]:
         ("school-isk-gm0855", "EducationEnrolled", {"level": "isk", "since": "2025-09-01", "school": "school-isk-gm0855"}),
     ):
         report(subjects.inbox(org, event_type), json.dumps(envelope(org, event_type, case, data, f"{case}-{event_type}", WHEN)).encode())
-    report(*filing(case))
+    report(*filing(case, WHEN))
     meeting = next(e for _, e in stored if e.event_type == "HandoffNotified" and e.data["kind"] == "plan-transition-meeting")
     accept = envelope("gm0855", "TaskAccepted", case, {"task_id": meeting.data["handoff_id"]}, f"{case}-accept", WHEN)
     report(subjects.inbox("gm0855", "TaskAccepted"), json.dumps(accept).encode())

@@ -22,8 +22,9 @@ from contracts.versions import all_models, accepted_until
 
 ASYNCAPI_VERSION = "3.0.0"
 # The version of the whole contract (docs/versioning.md): the minor goes up when an event type or version is
-# added, the major when a version stops being accepted. 1.1.0: HousingAssigned v2.
-DOCUMENT_VERSION = "1.1.0"
+# added, the major when a version stops being accepted. 1.1.0: HousingAssigned v2. 1.2.0: plausible ranges of
+# dates (out-of-range), too-deep, personal-data in free text, a too-large report is not copied back.
+DOCUMENT_VERSION = "1.2.0"
 SCHEMA_REF = "#/components/schemas/{model}"
 
 # The headers of a rejection (services/runtime/rejections.py writes them; a test keeps both equal).
@@ -33,6 +34,7 @@ REJECTION_HEADERS = {
     "Wo-Error-Reason": "A human reason naming the field, e.g. \"field 'data.permit_date' is required\".",
     "Wo-Original-Subject": "The inbox subject the report was published to.",
     "Wo-Original-Sequence": "Its sequence number in the AMV_INBOX stream.",
+    "Wo-Original-Bytes": "The size of the refused message in bytes (the body is empty when it was too large).",
     "Wo-Rejected-By": "The service that refused it (intake, guardianship, housing, notify).",
 }
 RESUBMITTED_FROM = "Wo-Resubmitted-From"  # on an inbox message an operator re-submitted: the rejection's sequence
@@ -171,11 +173,12 @@ def build() -> dict[str, Any]:
         "name": "Rejection",
         "title": "A refused report",
         "summary": "The original message, untouched, with why it was refused in the headers.",
-        "description": "The body is byte for byte what was published to the inbox (it may not even be JSON). "
+        "description": "The body is byte for byte what was published to the inbox (it may not even be JSON), "
+        "except for `too-large`: then it is empty and Wo-Original-Bytes says the size. "
         "Codes:\n\n" + "\n".join(f"- `{code}`: {REJECTION_CODES[code]}" for code in codes),
         "headers": _header_schema(rejection_headers, ["Wo-Error-Code", "Wo-Error-Reason", "Wo-Original-Subject",
                                                       "Wo-Original-Sequence"]),
-        "payload": {"description": "The original message body, untouched."},
+        "payload": {"description": "The original message body, untouched (empty for too-large)."},
     }
     channels["rejected"] = _channel(
         subjects.rejected("{org}", "{eventType}"),
@@ -232,7 +235,7 @@ def build() -> dict[str, Any]:
             },
             ["Wo-Original-Subject", "Wo-Original-Stream", "Wo-Original-Sequence", "Wo-Error-Reason"],
         ),
-        "payload": {"description": "The original message body, untouched."},
+        "payload": {"description": "The original message body, untouched (empty for too-large)."},
     }
     channels["dead-letters"] = _channel(
         f"{subjects.DEAD_LETTER_PREFIX}.{{service}}.{{consumer}}",

@@ -2,18 +2,22 @@
 (`make contracts` writes it; a test fails when the committed page differs)."""
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from contracts import subjects
+from contracts.bounds import DATE_RANGES, DERIVED_DATES, EVENT_TIME_TOLERANCE
+from contracts.events.base import FREE_TEXT_MAX
 from contracts.examples import EXAMPLE_CASE, example_of, reportable_types
 from contracts.events import EVENT_TYPES
-from contracts.inbox import MAX_MESSAGE_BYTES, REJECTION_CODES
+from contracts.inbox import MAX_DEPTH, MAX_MESSAGE_BYTES, REJECTION_CODES, Rejection, parse_inbox_message
 from contracts.versions import PREVIOUS_VERSIONS
 
 # The rejections every report can meet, whatever its type.
 GENERAL_REJECTIONS = (
-    "not-json", "too-large", "envelope-invalid", "data-invalid", "source-mismatch", "type-mismatch",
-    "not-authorised", "unknown-version",
+    "not-json", "too-large", "too-deep", "envelope-invalid", "data-invalid", "out-of-range", "source-mismatch",
+    "type-mismatch", "not-authorised", "unknown-version",
 )
 KIND_EXAMPLES = {
     "nidos": "nidos", "ind": "ind", "coa": "coa", "vwn": "vwn-gm0855", "municipality": "gm0855",
@@ -54,6 +58,10 @@ Validation is strict, exactly as the JSON Schemas say: an unknown field anywhere
 personal data), nothing is converted (`"4"` is not a number, `"02-03-2026"` and `"2026-03-02T00:00:00"`
 are not dates: dates are `YYYY-MM-DD`), and a message larger than {MAX_MESSAGE_BYTES} bytes is refused
 (`too-large`; NATS itself refuses anything over 1 MiB at publish time, so such a message never arrives).
+JSON nested deeper than {MAX_DEPTH} levels of objects and arrays is refused (`too-deep`). Every date, and
+the `time`, must lie in its plausible range (`out-of-range`, see [Plausible dates](#plausible-dates)).
+Free text (a reason, a checklist item) is at most {FREE_TEXT_MAX} characters and may not hold a BSN,
+V-nummer, e-mail address or phone number (`personal-data`).
 
 Every report ends in exactly one of two ways: it is **stored** as an event of the case (JetStream's
 acknowledgement only says it was *received*), or it is **refused** and comes back to you, untouched, on
@@ -121,7 +129,8 @@ asyncio.run(main())
 ## Reading rejections
 
 A refused report arrives on `amv.rejected.<your org>.<EventType>`: the **body is your original message,
-byte for byte**; the reason is in the headers:
+byte for byte** (except for `too-large`: then the body is empty, your message is not sent back); the
+reason is in the headers. A reason names the field and the rule it breaks, never the value you sent:
 
 | header | content |
 |---|---|
@@ -130,6 +139,7 @@ byte for byte**; the reason is in the headers:
 | `Wo-Error-Reason` | a human reason naming the field, e.g. `field 'data.permit_date' is required` |
 | `Wo-Original-Subject` | the subject you published to |
 | `Wo-Original-Sequence` | your report's sequence in the inbox (the `seq` of its acknowledgement) |
+| `Wo-Original-Bytes` | the size of your report in bytes |
 | `Wo-Rejected-By` | the service that refused it |
 
 With the `nats` tool (it prints the headers, then the body):
@@ -252,6 +262,69 @@ def _event_section(event_type: str) -> str:
     return "\n".join(lines)
 
 
+def _refusal(event_type: str, change: Callable[[dict], object], max_bytes: int = MAX_MESSAGE_BYTES) -> str:
+    """A table row: the headers the inbox gate gives the worked example of `event_type` after `change`."""
+    example = example_of(event_type)
+    envelope = json.loads(json.dumps(example.envelope(event_type)))  # a copy: the example stays as it is
+    received_at = datetime.fromisoformat(envelope["time"])
+    change(envelope)
+    body = json.dumps(envelope).encode()
+    refused = parse_inbox_message(subjects.inbox(example.org, event_type), body, max_bytes, received_at)
+    assert isinstance(refused, Rejection), refused
+    copy = "empty" if refused.code in ("too-large",) else "your message"
+    return f"| `{refused.code}` | `{refused.field}` | {refused.reason} | {copy} |"
+
+
+def _refusals() -> list[str]:
+    permit = "ResidencePermitGranted"
+    return [
+        _refusal(permit, lambda e: e["data"].update(permit_date="9999-12-01")),
+        _refusal(permit, lambda e: e["data"].update(date_of_birth="1990-05-17")),
+        _refusal(permit, lambda e: e.update(time="0001-01-01T00:00:00+14:00")),
+        _refusal("TaskDeclined", lambda e: e["data"].update(reason="Call the mother at 06-12345678.")),
+        _refusal(permit, lambda e: e["data"].update(nested=json.loads("[" * MAX_DEPTH + "]" * MAX_DEPTH))),
+        _refusal(permit, lambda e: e["data"].update(padding="x" * MAX_MESSAGE_BYTES)),
+    ]
+
+
+def plausible_dates() -> str:
+    """The section on the plausible range of every date (contracts/bounds.py)."""
+    hours = EVENT_TIME_TOLERANCE.total_seconds() / 3600
+    lines = [
+        "## Plausible dates\n",
+        "A date that cannot be true (a permit dated 9999-12-01, a date of birth in the year 1) is refused "
+        "with `out-of-range`, naming the field and the range. Ranges relative to \"today\" count from the "
+        "day your report was **received** (the inbox's timestamp, in the Netherlands), never from a "
+        "server's clock later: a report is judged the same however often it is delivered.\n",
+        f"- `time` (the CloudEvent attribute) lies within {hours:g} hours of receipt, before or after. A report "
+        "you held longer, or publish again later, gets a new `time` and a new `id`.\n",
+        "| event | field | plausible range | source |",
+        "|---|---|---|---|",
+    ]
+    for (event_type, field), plausible in DATE_RANGES.items():
+        lines.append(f"| {event_type} | `{field}` | {plausible.describe()} | {plausible.source} |")
+    lines += [
+        "",
+        "Dates only the system derives are never reported, so never checked at the inbox; they follow from "
+        "the dates above or a day of the clock:",
+        "",
+        "| event | field | derived from |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {event_type} | `{field}` | {what} |" for (event_type, field), what in DERIVED_DATES.items()]
+    lines += [
+        "",
+        "### What a refusal looks like\n",
+        "What the inbox answers to the worked examples below with one thing changed: a permit dated 9999-12-01, "
+        "a date of birth in 1990, a `time` of 0001-01-01T00:00:00+14:00, a phone number in a reason, JSON "
+        f"{MAX_DEPTH + 1} levels deep, a report over {MAX_MESSAGE_BYTES} bytes:\n",
+        "| `Wo-Error-Code` | `Wo-Error-Field` | `Wo-Error-Reason` | body |",
+        "|---|---|---|---|",
+    ]
+    lines += _refusals()
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     """The text of docs/partners.md."""
     codes = ["| code | meaning |", "|---|---|"] + [
@@ -263,7 +336,8 @@ def render() -> str:
         "## Rejection codes\n",
         "Every report can meet " + general + ". The others depend on the case and are listed per event.\n",
         "\n".join(codes),
-        "\n## The events you can report\n",
+        "\n" + plausible_dates(),
+        "## The events you can report\n",
         "One worked example per event: the complete CloudEvent, where to send it, who may, and what can go wrong. "
         f"Every example passes the inbox's validation (tests/contracts/test_partner_contract.py). The case id "
         f"`{EXAMPLE_CASE}` is made up, as every real one must look: pseudonymous.\n",

@@ -10,8 +10,10 @@ REJECTION_CODES: dict[str, str] = {
     # the message itself (the inbox gate)
     "subject-malformed": "The subject is not amv.inbox.<org>.<EventType>.",
     "unknown-organisation": "The <org> in the subject is not an organisation id of any known kind.",
-    "too-large": "The message is larger than the inbox accepts (WO_MAX_MESSAGE_BYTES, 64 KiB by default).",
-    "not-json": "The body is not a JSON document (or is nested too deeply).",
+    "too-large": "The message is larger than the inbox accepts (WO_MAX_MESSAGE_BYTES, 64 KiB by default). "
+    "The rejection carries no body (your message is not echoed); Wo-Original-Bytes says how large it was.",
+    "not-json": "The body is not a JSON document in UTF-8.",
+    "too-deep": "The JSON nests objects and arrays deeper than 32 levels.",
     "envelope-invalid": "The CloudEvent envelope is wrong: a missing, unknown or malformed attribute (Wo-Error-Field names it).",
     "unknown-event-type": "The CloudEvent type is not an event partners can report.",
     "type-mismatch": "The CloudEvent type names another event type than the subject.",
@@ -20,6 +22,10 @@ REJECTION_CODES: dict[str, str] = {
     "unknown-version": "The version suffix of the CloudEvent type is not one the inbox accepts.",
     "version-retired": "This version of the event type is no longer accepted: send the current version.",
     "data-invalid": "The event's data is wrong: a missing field, an unknown field (possibly personal data), a wrong type or date.",
+    "out-of-range": "A date (or the CloudEvent time) lies outside its plausible range (docs/partners.md, 'Plausible dates'): "
+    "Wo-Error-Field names the field, the reason the bound.",
+    "personal-data": "A free-text field looks like it holds a BSN, V-nummer, e-mail address or phone number: "
+    "free text may not hold personal data. Wo-Error-Field names the field, the reason the kind.",
     # the case (the owning service's rules)
     "unknown-case": "The case has no residence permit yet: report ResidencePermitGranted first.",
     "out-of-order": "The fact does not fit the case's history (e.g. a decision before an application).",

@@ -6,11 +6,13 @@ data (a name, a BSN) slipping in. Each class says which service stores it and wh
 partner organisation may report it through the inbox (none: only our services derive it).
 """
 
+import re
 from contextvars import ContextVar
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from contracts.envelope import type_name
 from contracts.ids import ORGANISATION_KINDS
@@ -42,6 +44,48 @@ PersonalDate = Annotated[
 ]
 """A date that is personal data: required on the wire; None only when read back from the store
 after the case was erased (crypto-shredding)."""
+
+
+PERSONAL_DATA_ERROR = "personal_data"
+"""The pydantic error type of free text that looks like personal data (the inbox: `personal-data`)."""
+
+# What free text may not hold, and how it is recognised. A report's free text goes to other
+# organisations and stays in the log, where only the date of birth can be erased: so a text that
+# looks like an identifier of a person is refused, naming the field and the kind, never the text.
+PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an e-mail address", re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}")),
+    ("a phone number", re.compile(r"(?<![\w+])(?:\+|00)\d(?:[ .()-]{0,2}\d){7,14}(?!\d)|(?<![\w.-])0\d(?:[ .()-]{0,2}\d){8}(?!\d)")),
+    ("a BSN", re.compile(r"(?<![\d.-])(?:\d{9}|\d{4}\.\d{2}\.\d{3}|\d{3}[ .-]\d{3}[ .-]\d{3})(?![\d])")),
+    ("a V-nummer", re.compile(r"(?<![\d.-])(?:[Vv][ -]?(?:nummer|nr\.?)?[ :]*)?\d{10}(?!\d)")),
+)
+FREE_TEXT_MAX = 500
+
+
+def personal_kind(text: str) -> str | None:
+    """What kind of personal identifier `text` seems to hold ('a BSN'), None if none."""
+    for kind, pattern in PERSONAL_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def _screened(text: str) -> str:
+    # Stored events are read as they were stored: the screen applies to what is reported or made now.
+    if not _reading_stored_event.get() and (kind := personal_kind(text)) is not None:
+        raise PydanticCustomError(
+            PERSONAL_DATA_ERROR, "looks like {kind}: free text may not hold personal data", {"kind": kind}
+        )
+    return text
+
+
+FreeText = Annotated[str, StringConstraints(min_length=3, max_length=FREE_TEXT_MAX), AfterValidator(_screened)]
+"""A reason in words (3–500 characters), screened for BSN, V-nummer, e-mail and phone patterns."""
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_screened)]
+"""A short label (1–100 characters, e.g. a checklist item), screened as `FreeText` is."""
+
+TaskId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+"""The id of a task, as TaskOpened gave it (a UUID): 1–128 of `A-Z a-z 0-9 . _ : -`."""
 
 
 def personal_fields(model: type[BaseModel]) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from contracts.events.base import DomainEvent, HandoffKind
+from contracts.events.base import DomainEvent, FreeText, HandoffKind
 from contracts.events.intake import LanguageNeeds
 from contracts.ids import MunicipalityCode, OrgId
 
@@ -63,7 +63,7 @@ class HandoffDeclined(DomainEvent):
 
     handoff_id: str
     declined_by: OrgId
-    reason: str = Field(min_length=3, max_length=500)
+    reason: FreeText
 
 
 class HandoffCompleted(DomainEvent):
@@ -101,7 +101,7 @@ class HandoffCancelled(DomainEvent):
 
     handoff_id: str
     cancelled_by: OrgId
-    reason: str = Field(min_length=3, max_length=500)
+    reason: FreeText
 
 
 class ChecklistItemChecked(DomainEvent):

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from contracts.events.base import ALL_PARTNERS, DomainEvent, HandoffKind
+from contracts.events.base import ALL_PARTNERS, DomainEvent, FreeText, HandoffKind, ShortText, TaskId
 from contracts.events.intake import LanguageNeeds
 from contracts.ids import OrgId
 
@@ -36,7 +36,7 @@ class TaskAccepted(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
+    task_id: TaskId
 
 
 class TaskDeclined(DomainEvent):
@@ -45,8 +45,8 @@ class TaskDeclined(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
-    reason: str = Field(min_length=3, max_length=500)
+    task_id: TaskId
+    reason: FreeText
 
 
 class TaskCompleted(DomainEvent):
@@ -55,7 +55,7 @@ class TaskCompleted(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
+    task_id: TaskId
 
 
 class TaskStarted(DomainEvent):
@@ -64,7 +64,7 @@ class TaskStarted(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
+    task_id: TaskId
 
 
 class TaskCancelled(DomainEvent):
@@ -73,8 +73,8 @@ class TaskCancelled(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
-    reason: str = Field(min_length=3, max_length=500)
+    task_id: TaskId
+    reason: FreeText
 
 
 class ChecklistItemTicked(DomainEvent):
@@ -83,5 +83,5 @@ class ChecklistItemTicked(DomainEvent):
     service: ClassVar[str] = "notify"
     reporters: ClassVar[frozenset[str]] = ALL_PARTNERS
 
-    task_id: str
-    item: str = Field(min_length=1, max_length=100)
+    task_id: TaskId
+    item: ShortText

@@ -21,7 +21,9 @@ class IntakeService(ServiceRuntime):
         """Reject what no service's consumer would ever read: a malformed subject or an unknown type."""
         parsed = subjects.parse_inbox(msg.subject)
         if parsed is None or parsed[1] not in EVENT_TYPES or not EVENT_TYPES[parsed[1]].reporters:
-            rejection = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes)
+            rejection = parse_inbox_message(
+                msg.subject, msg.data, self.settings.max_message_bytes, msg.metadata.timestamp
+            )
             if not isinstance(rejection, Rejection):  # cannot happen: the gate knows the same types
                 rejection = Rejection("unknown-event-type", f"no service handles {msg.subject}", "subject")
             return await self.reject(msg, rejection)

@@ -2,6 +2,10 @@
 
 The code, reason and field travel in headers so the body stays byte-for-byte what the partner
 sent; an operator can fix and re-submit it, and the partner can read why on its own subject.
+A message refused as too large (or over COPY_MAX) is not copied: its rejection has an empty body and says the size in
+Wo-Original-Bytes, so the rejection always fits in a NATS message (the server's max_payload counts
+headers and body together; a copy of a 1 MiB report would exceed it and cost the connection).
+The reason is one line of at most REASON_MAX characters and names the field, never a value.
 """
 
 from nats.js import JetStreamContext
@@ -15,6 +19,10 @@ HEADER_FIELD = "Wo-Error-Field"
 HEADER_ORIGINAL_SUBJECT = "Wo-Original-Subject"
 HEADER_ORIGINAL_SEQUENCE = "Wo-Original-Sequence"
 HEADER_SERVICE = "Wo-Rejected-By"
+HEADER_ORIGINAL_BYTES = "Wo-Original-Bytes"
+REASON_MAX = 500
+NOT_COPIED = frozenset({"too-large"})  # codes whose message is not copied into the rejection
+COPY_MAX = 512 * 1024  # nor is any message larger than this, whatever WO_MAX_MESSAGE_BYTES says (NATS: 1 MiB)
 
 
 def _token(value: str) -> str:
@@ -43,10 +51,16 @@ async def publish_rejection(
         # One rejection per inbox message, however often it is redelivered.
         "Nats-Msg-Id": f"rejected-{inbox_sequence}",
         HEADER_CODE: rejection.code,
-        HEADER_REASON: rejection.reason.replace("\r", " ").replace("\n", " "),
-        HEADER_FIELD: rejection.field or "",
+        HEADER_REASON: _one_line(rejection.reason)[:REASON_MAX],
+        HEADER_FIELD: _one_line(rejection.field or "")[:REASON_MAX],
         HEADER_ORIGINAL_SUBJECT: inbox_subject,
         HEADER_ORIGINAL_SEQUENCE: str(inbox_sequence),
+        HEADER_ORIGINAL_BYTES: str(len(body)),
         HEADER_SERVICE: service,
     }
-    await js.publish(rejected_subject(inbox_subject), body, headers=headers, timeout=timeout_s)
+    copy = b"" if rejection.code in NOT_COPIED or len(body) > COPY_MAX else body
+    await js.publish(rejected_subject(inbox_subject), copy, headers=headers, timeout=timeout_s)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")

@@ -175,7 +175,8 @@ class ServiceRuntime:
 
     async def on_report(self, msg: Msg) -> str:
         """A partner's report from the inbox: gate, decide, store, or reject with the reason."""
-        report = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes)
+        # Judged as of its receipt (the inbox's timestamp): a redelivery gets the same verdict.
+        report = parse_inbox_message(msg.subject, msg.data, self.settings.max_message_bytes, msg.metadata.timestamp)
         if isinstance(report, Rejection):
             return await self.reject(msg, report)
         structlog.contextvars.bind_contextvars(
@@ -327,7 +328,8 @@ class ServiceRuntime:
         """A message that failed every attempt: inbox reports become a rejection the partner sees;
         anything else is parked on amv.deadletter.<service>.<consumer> for an operator to redrive."""
         if msg.subject.startswith(subjects.INBOX_PREFIX + "."):
-            await self.reject(msg, Rejection("processing-failed", f"could not be processed: {exc!r}"))
+            # the error's type only: its message may repeat a value of the report
+            await self.reject(msg, Rejection("processing-failed", f"could not be processed: {type(exc).__name__}"))
             return
         headers = {
             "Nats-Msg-Id": f"deadletter-{msg.metadata.stream}-{msg.metadata.sequence.stream}-{self.name}",

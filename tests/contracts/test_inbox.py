@@ -1,6 +1,7 @@
 """The inbox gate: every malformed report is refused with a code and the field it concerns."""
 
 import json
+from datetime import datetime
 
 import pytest
 from hypothesis import given
@@ -169,12 +170,33 @@ def test_every_problem_is_counted_in_the_reason_the_first_names_the_field() -> N
 
 @pytest.mark.parametrize(
     "payload",
-    [b"", b"\xff\xfe", b'{"specversion": NaN}', b"[" * 50_000 + b"]" * 50_000, b"\xef\xbb\xbf{}"],
+    [b"", b"\xff\xfe", b'{"specversion": NaN}', b"\xef\xbb\xbf{}"],
 )
 def test_what_is_not_strict_json_is_refused_without_a_crash(payload: bytes) -> None:
     result = parse_inbox_message("amv.inbox.nidos.ResidencePermitGranted", payload, max_bytes=200_000)
     assert isinstance(result, Rejection)
     assert (result.code, result.field) == ("not-json", "(message)")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 50_000 + b"]" * 50_000,  # deeper than the parser goes
+        b"[" * 33 + b"]" * 33,
+        body(data={**PERMIT, "nested": json.loads("[" * 31 + "]" * 31)}),  # 33 levels with the envelope and data
+    ],
+)
+def test_json_deeper_than_32_levels_is_refused_as_too_deep(payload: bytes) -> None:
+    result = parse_inbox_message("amv.inbox.nidos.ResidencePermitGranted", payload, max_bytes=200_000)
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("too-deep", "(message)")
+    assert "32 levels" in result.reason
+
+
+def test_32_levels_are_not_too_deep() -> None:
+    result = parse_inbox_message("amv.inbox.nidos.ResidencePermitGranted", body(data={**PERMIT, "nested": json.loads("[" * 30 + "]" * 30)}))
+    assert isinstance(result, Rejection)
+    assert (result.code, result.field) == ("data-invalid", "data.nested")  # refused as an unknown field, not as deep
 
 
 # --- versions: HousingAssigned v2 is current, v1 is accepted until its sunset ---------------------
@@ -183,20 +205,29 @@ HOUSED_V2 = {"municipality": "GM0855", "housing": "temporary-family-home", "hous
 HOUSED_V1 = {"municipality": "GM0855", "housing": "family-home", "housed_on": "2026-11-16"}
 
 
-def housing_body(data: dict, version: int, time: str = "2026-11-16T09:00:00+01:00") -> bytes:
+HOUSED_AT = "2026-11-16T09:00:00+01:00"
+
+
+def housing_body(data: dict, version: int, time: str = HOUSED_AT) -> bytes:
     message = envelope("gm0855", "HousingAssigned", "case-abc123", data)
     message.update(type=f"nl.warmeoverdracht.HousingAssigned.v{version}", time=time)
     return json.dumps(message).encode()
 
 
+def housing_report(data: dict, version: int, time: str = HOUSED_AT) -> Report | Rejection:
+    """A HousingAssigned report, received when it says it was made."""
+    received_at = datetime.fromisoformat(time)
+    return parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(data, version, time), received_at=received_at)
+
+
 def test_the_current_version_is_accepted() -> None:
-    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 2))
+    result = housing_report(HOUSED_V2, 2)
     assert isinstance(result, Report), result
     assert result.event == HousingAssigned(municipality="GM0855", housing="temporary-family-home", housed_on="2026-11-16")
 
 
 def test_a_v1_report_inside_its_window_is_accepted_kept_as_sent_and_read_as_v2() -> None:
-    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V1, 1))
+    result = housing_report(HOUSED_V1, 1)
     assert isinstance(result, Report), result
     assert result.envelope.type == "nl.warmeoverdracht.HousingAssigned.v1"  # stored as the partner sent it
     assert isinstance(result.event, HousingAssigned) and type(result.event).version == 2
@@ -204,7 +235,7 @@ def test_a_v1_report_inside_its_window_is_accepted_kept_as_sent_and_read_as_v2()
 
 
 def test_v2_values_are_not_accepted_in_a_v1_report() -> None:
-    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 1))
+    result = housing_report(HOUSED_V2, 1)
     assert isinstance(result, Rejection)
     assert (result.code, result.field) == ("data-invalid", "data.housing")
 
@@ -212,18 +243,15 @@ def test_v2_values_are_not_accepted_in_a_v1_report() -> None:
 def test_a_v1_report_made_after_the_window_is_refused_as_retired() -> None:
     sunset = PREVIOUS_VERSIONS[("HousingAssigned", 1)].accepted_until
     assert sunset is not None
-    last_day = housing_body(HOUSED_V1, 1, time=f"{sunset.isoformat()}T23:30:00+02:00")
-    assert isinstance(parse_inbox_message("amv.inbox.gm0855.HousingAssigned", last_day), Report)
-    result = parse_inbox_message(
-        "amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V1, 1, time=f"{sunset.isoformat()}T22:30:00Z")
-    )  # 00:30 the next day in Amsterdam
+    assert isinstance(housing_report(HOUSED_V1, 1, time=f"{sunset.isoformat()}T23:30:00+02:00"), Report)
+    result = housing_report(HOUSED_V1, 1, time=f"{sunset.isoformat()}T22:30:00Z")  # 00:30 the next day in Amsterdam
     assert isinstance(result, Rejection)
     assert (result.code, result.field) == ("version-retired", "type")
     assert "nl.warmeoverdracht.HousingAssigned.v2" in result.reason
 
 
 def test_an_unknown_version_names_what_is_accepted() -> None:
-    result = parse_inbox_message("amv.inbox.gm0855.HousingAssigned", housing_body(HOUSED_V2, 3))
+    result = housing_report(HOUSED_V2, 3)
     assert isinstance(result, Rejection)
     assert result.code == "unknown-version"
     assert "send nl.warmeoverdracht.HousingAssigned.v2" in result.reason and "v1 (until" in result.reason

@@ -49,7 +49,7 @@ def broken_permit(draw) -> tuple[str, bytes]:
     defect = draw(st.sampled_from([
         "drop", "not-a-string", "extra-attribute", "extra-data", "bsn-case", "other-source", "other-type",
         "other-version", "bad-date", "unknown-municipality", "naive-time", "bad-id", "data-not-object",
-        "wrong-reporter", "bad-specversion",
+        "wrong-reporter", "bad-specversion", "poison-date", "poison-time", "too-deep", "personal-text",
     ]))
     match defect:
         case "drop":
@@ -87,6 +87,19 @@ def broken_permit(draw) -> tuple[str, bytes]:
             subject = "amv.inbox.school-isk-tilburg.ResidencePermitGranted"
         case "bad-specversion":
             event["specversion"] = draw(st.sampled_from(["0.3", "2.0", 1, None]))
+        case "poison-date":  # parses, cannot be true (contracts/bounds.py)
+            event["data"][draw(st.sampled_from(["permit_date", "date_of_birth"]))] = draw(
+                st.sampled_from(["9999-12-01", "9999-01-01", "0001-01-01", "1999-12-31", "1990-05-17"]))
+        case "poison-time":
+            event["time"] = draw(st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                                  "2000-01-01T00:00:00Z"]))
+        case "too-deep":
+            depth = draw(st.integers(31, 900))
+            event["data"]["nested"] = json.loads("[" * depth + "]" * depth)
+        case "personal-text":  # a task declined with a phone number, BSN or e-mail in its reason
+            event = envelope("gm0855", "TaskDeclined", fresh_case(), {"task_id": str(uuid.uuid4()), "reason": draw(
+                st.sampled_from(["call 06-12345678", "BSN 123456782", "mail a.b@example.nl", "V-nr 1234567890"]))})
+            subject = "amv.inbox.gm0855.TaskDeclined"
     return subject, json.dumps(event).encode()
 
 
@@ -123,7 +136,8 @@ def junk(draw) -> tuple[str, bytes]:
     parser goes, bigger than the limit, or a random object with envelope-like keys."""
     subject = draw(st.sampled_from(["amv.inbox.nidos.ResidencePermitGranted", "amv.inbox.gm0855.TaskAccepted",
                                     "amv.inbox.nidos.GuardianAssigned", "amv.inbox.coa.HousingAssigned"]))
-    kind = draw(st.sampled_from(["bytes", "non-object", "deep", "deep-inside", "too-large", "random-object", "empty"]))
+    kind = draw(st.sampled_from(["bytes", "non-object", "deep", "deep-inside", "too-large", "random-object", "empty",
+                                 "almost-a-mebibyte"]))
     match kind:
         case "bytes":
             body = draw(st.binary(min_size=1, max_size=500))
@@ -139,6 +153,10 @@ def junk(draw) -> tuple[str, bytes]:
         case "too-large":
             event = envelope("nidos", "ResidencePermitGranted", fresh_case(), dict(PERMIT))
             event["data"]["padding"] = "x" * draw(st.integers(64 * 1024, 200 * 1024))
+            body = json.dumps(event).encode()
+        case "almost-a-mebibyte":  # fits in one NATS message; a rejection copying it would not
+            event = envelope("nidos", "ResidencePermitGranted", fresh_case(), dict(PERMIT))
+            event["data"]["padding"] = "x" * (1024 * 1024 - 600 - draw(st.integers(0, 400)))
             body = json.dumps(event).encode()
         case "random-object":
             keys = st.sampled_from(["specversion", "id", "source", "type", "subject", "time", "data"]) | st.text(max_size=8)

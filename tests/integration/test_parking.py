@@ -2,12 +2,16 @@
 (services/runtime/parking.py)."""
 
 import json
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from prometheus_client import generate_latest
 
+from contracts.events import ResidencePermitGranted
+from contracts.events import report as report_envelope
 from ops.quiesce import wait_until_idle
+from services.runtime.eventstore import EventStore
 from services.runtime.parking import parked_cases, retry
 from tests.ops.support import overdracht
 from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
@@ -21,11 +25,19 @@ async def permit(nc, case_id: str, permit_date: str) -> None:
                  {"date_of_birth": "2012-03-01", "municipality": "GM0855", "permit_date": permit_date})
 
 
+async def store_unchecked_permit(nc, case_id: str, permit_date: date) -> None:
+    """A permit stored as it was before the inbox bounded dates: straight into the event store."""
+    permit = ResidencePermitGranted(date_of_birth=date(2012, 3, 1), municipality="GM0855", permit_date=permit_date)
+    await EventStore(nc).append("intake", case_id, [report_envelope(permit, case_id, "nidos", str(uuid.uuid4()), datetime.now(UTC))], 0)
+    await wait_until_idle(nc)
+
+
 async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_deadline(system, nc, broker_url) -> None:
     poisoned, healthy = new_case_id(), new_case_id()
     # A permit in the year 9999: its filing deadline (permit + 3 months) is past the last date
-    # Python knows, so intake's day rule raises for this case, on every day.
-    await permit(nc, poisoned, "9999-12-01")
+    # Python knows, so intake's day rule raises for this case, on every day. The inbox refuses
+    # such a date now (contracts/bounds.py); a store written before it did may still hold one.
+    await store_unchecked_permit(nc, poisoned, date(9999, 12, 1))
     await permit(nc, healthy, "2026-01-05")
 
     await start_day(nc, date(2026, 4, 6))  # the healthy case's filing deadline has passed

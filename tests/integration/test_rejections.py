@@ -4,6 +4,7 @@ amv.rejected.<org>.<EventType> (stream AMV_REJECTED) with the original message b
 machine-readable code, and a human reason naming the field."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from itertools import zip_longest
 
 import nats
@@ -11,9 +12,13 @@ import nats.errors
 import nats.js.errors
 import pytest
 
+from contracts.bounds import DATE_RANGES, receipt_day
+from contracts.examples import example_of
+from ops.quiesce import wait_until_idle
 from services.runtime.eventstore import read_stream
+from services.runtime.parking import parked_cases
 from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
-from tests.support.partner import envelope, eventually, new_case_id, publish, publish_raw, rejection_of
+from tests.support.partner import envelope, eventually, new_case_id, publish, publish_raw, rejection_of, start_day
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +42,11 @@ async def refused(nc, subject: str, body: bytes, code: str, field: str) -> dict[
     parts = subject.split(".") + ["unknown", "unknown"]
     org, event_type = parts[2], parts[3]
     assert rejection.subject == f"amv.rejected.{org}.{event_type}"
-    assert rejection.data == body, "the original message must be kept untouched"
+    if code == "too-large":
+        assert rejection.data == b"", "a message too large is never echoed"
+    else:
+        assert rejection.data == body, "the original message must be kept untouched"
+    assert rejection.headers["Wo-Original-Bytes"] == str(len(body))
     headers = rejection.headers
     assert (headers["Wo-Error-Code"], headers["Wo-Error-Field"]) == (code, field), headers["Wo-Error-Reason"]
     if field != "(message)":
@@ -60,6 +69,31 @@ async def test_over_the_size_limit(system, nc) -> None:
     body = json.dumps(message).encode()
     headers = await refused(nc, "amv.inbox.nidos.ResidencePermitGranted", body, "too-large", "(message)")
     assert str(system.settings.max_message_bytes) in headers["Wo-Error-Reason"]
+
+
+async def test_a_report_of_almost_a_mebibyte_is_refused_without_its_body_and_every_later_report_goes_on(system, nc) -> None:
+    """It fits in one NATS message; a rejection that copied it, with its headers, would not: the server
+    would drop the connection of the service that refused it, and the inbox would stall for everyone."""
+    message = envelope("nidos", "ResidencePermitGranted", new_case_id(), {**PERMIT, "padding": ""})
+    room = nc.max_payload - len(json.dumps(message).encode()) - 64
+    message["data"]["padding"] = "x" * room
+    body = json.dumps(message).encode()
+    assert nc.max_payload - 100 < len(body) <= nc.max_payload
+    headers = await refused(nc, "amv.inbox.nidos.ResidencePermitGranted", body, "too-large", "(message)")
+    assert headers["Wo-Error-Reason"] == f"message is {len(body)} bytes, the limit is {system.settings.max_message_bytes}"
+    for runtime, client in system.running.values():
+        assert client.is_connected, f"{runtime.name} lost its connection"
+    case_id = new_case_id()
+    await publish(nc, "nidos", "ResidencePermitGranted", case_id, PERMIT)
+    await eventually(lambda: stored_events(nc, case_id), what="a later report to be stored")
+
+
+@pytest.mark.parametrize("subject", ["amv.inbox.nobody.ResidencePermitGranted", "amv.inbox.nidos.Unheard", "amv.inbox.nidos"])
+async def test_almost_a_mebibyte_on_a_subject_no_service_owns_is_refused_as_too_large(system, nc, subject) -> None:
+    body = b"{" + b" " * (nc.max_payload - 200) + b"}"
+    await refused(nc, subject, body, "too-large", "(message)")
+    for runtime, client in system.running.values():
+        assert client.is_connected, f"{runtime.name} lost its connection"
 
 
 async def test_over_a_mebibyte_nats_refuses_at_publish_and_the_inbox_never_holds_it(system, nc) -> None:
@@ -219,3 +253,88 @@ async def test_every_inbox_message_ends_stored_or_rejected_exactly_once(system, 
         assert seq not in rejected_seqs, f"inbox {seq} stored and rejected"
     for seq in bad_seqs:
         assert rejected_seqs.count(seq) == 1, f"inbox {seq} rejected exactly once"
+
+
+# --- bounded facts (contracts/bounds.py): every date in its plausible range, judged at receipt ---------
+
+
+def outside_the_range(event_type: str, field: str) -> list[str]:
+    """Two days before the earliest and after the latest plausible day (two: the receipt may be tomorrow)."""
+    plausible, today = DATE_RANGES[(event_type, field)], receipt_day(datetime.now(UTC))
+    return [(plausible.earliest(today) - timedelta(days=2)).isoformat(), (plausible.latest(today) + timedelta(days=2)).isoformat()]
+
+
+@pytest.mark.parametrize(("event_type", "field"), list(DATE_RANGES))
+async def test_every_date_outside_its_range_is_refused_at_the_door(system, nc, event_type, field) -> None:
+    example = example_of(event_type)
+    subject = f"amv.inbox.{example.org}.{event_type}"
+    for outside in outside_the_range(event_type, field):
+        case_id = new_case_id()
+        body = compact(envelope(example.org, event_type, case_id, {**example.data, field: outside}))
+        headers = await refused(nc, subject, body, "out-of-range", f"data.{field}")
+        assert "must lie between" in headers["Wo-Error-Reason"]
+        assert outside not in headers["Wo-Error-Reason"], "the reason names the bound, never the value"
+        assert await stored_events(nc, case_id) == []
+
+
+@pytest.mark.parametrize("shift", [timedelta(days=-2), timedelta(days=2), None])
+async def test_an_event_time_more_than_a_day_from_its_receipt_is_refused(system, nc, shift) -> None:
+    message = envelope("nidos", "ApplicationFiled", new_case_id(), {"filed_on": "2026-02-02"})
+    message["time"] = (datetime.now(UTC) + shift).isoformat() if shift else "0001-01-01T00:00:00+14:00"
+    headers = await refused(nc, "amv.inbox.nidos.ApplicationFiled", compact(message), "out-of-range", "time")
+    assert "within 24 hours of receipt" in headers["Wo-Error-Reason"]
+
+
+async def test_poison_dates_are_refused_at_the_door_and_the_next_day_fails_for_no_one(system, nc) -> None:
+    poisoned, healthy = new_case_id(), new_case_id()
+    permit = "amv.inbox.nidos.ResidencePermitGranted"
+    for field, value in (("permit_date", "9999-12-01"), ("date_of_birth", "9999-01-01")):
+        body = compact(envelope("nidos", "ResidencePermitGranted", poisoned, {**PERMIT, field: value}))
+        await refused(nc, permit, body, "out-of-range", f"data.{field}")
+    message = envelope("nidos", "ResidencePermitGranted", poisoned, dict(PERMIT))
+    message["time"] = "0001-01-01T00:00:00+14:00"
+    await refused(nc, permit, compact(message), "out-of-range", "time")
+    assert await stored_events(nc, poisoned) == []
+
+    today = receipt_day(datetime.now(UTC))
+    await publish(nc, "nidos", "ResidencePermitGranted", healthy, {**PERMIT, "permit_date": (today - timedelta(days=120)).isoformat()})
+    await wait_until_idle(nc)
+    services = ("intake", "guardianship", "housing", "notify")
+    parked_before = {s: {p.case_id for p in await parked_cases(nc, s)} for s in services}
+    dead_before = len(await read_stream(nc, "AMV_REJECTED", "amv.deadletter.>"))
+
+    await start_day(nc, today)
+    await wait_until_idle(nc)
+    assert "FilingDeadlineMissed" in [e["type"].split(".")[2] for e in await stored_events(nc, healthy)]
+    assert {s: {p.case_id for p in await parked_cases(nc, s)} for s in services} == parked_before, "nobody parked"
+    assert len(await read_stream(nc, "AMV_REJECTED", "amv.deadletter.>")) == dead_before, "no day dead-lettered"
+
+
+async def test_json_deeper_than_32_levels_is_refused_as_too_deep(system, nc) -> None:
+    nested = json.loads("[" * 31 + "]" * 31)  # the envelope and data make it 33
+    body = compact(envelope("nidos", "ResidencePermitGranted", new_case_id(), {**PERMIT, "nested": nested}))
+    headers = await refused(nc, "amv.inbox.nidos.ResidencePermitGranted", body, "too-deep", "(message)")
+    assert headers["Wo-Error-Reason"] == "message nests deeper than 32 levels"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "field", "text", "kind"),
+    [
+        ("TaskDeclined", "reason", "Please call the mother on 06-12345678 first.", "a phone number"),
+        ("TaskCancelled", "reason", "Duplicate of the case of BSN 123456782.", "a BSN"),
+        ("TaskDeclined", "reason", "Ask j.jansen@gemeente.nl, she knows the family.", "an e-mail address"),
+        ("ChecklistItemTicked", "item", "V-nummer 1234567890", "a V-nummer"),
+    ],
+)
+async def test_free_text_with_a_personal_identifier_is_refused_and_never_repeated(
+    system, nc, capfd, event_type, field, text, kind
+) -> None:
+    example = example_of(event_type)
+    body = compact(envelope(example.org, event_type, new_case_id(), {**example.data, field: text}))
+    headers = await refused(nc, f"amv.inbox.{example.org}.{event_type}", body, "personal-data", f"data.{field}")
+    assert kind in headers["Wo-Error-Reason"]
+    identifier = next(word for word in text.split() if any(ch.isdigit() for ch in word) or "@" in word).strip(".,")
+    assert identifier not in json.dumps(headers), "the headers name the field and the kind, never the value"
+    logs = capfd.readouterr().out
+    assert identifier not in logs, "the logs never repeat it either"
+    assert f"data.{field}" in logs, "the logs name the field"

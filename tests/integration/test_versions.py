@@ -68,7 +68,7 @@ async def test_the_running_system_takes_v1_and_v2_reports_and_decides_on_v2(brok
         v1["type"] = "nl.warmeoverdracht.HousingAssigned.v1"
         await publish_raw(nc, "amv.inbox.gm0855.HousingAssigned", json.dumps(v1).encode())
 
-        for housing, housed_on in (("temporary-family-home", "2026-11-16"), ("family-home", "2027-02-01")):
+        for housing, housed_on in (("temporary-family-home", "2026-11-16"), ("family-home", "2026-12-01")):
             v2 = envelope("gm0855", "HousingAssigned", v2_case, {"municipality": "GM0855", "housing": housing,
                                                                    "housed_on": housed_on})
             v2["type"] = "nl.warmeoverdracht.HousingAssigned.v2"
