@@ -30,10 +30,11 @@ async def test_a_passing_failure_is_retried_and_the_read_model_says_it_waits(mon
     monkeypatch.setattr(module, "FIRST_PAUSE_S", 0.01)
     read_model = Projection(None, lambda case_id: None, lambda state, event: state)
     decoding = asyncio.ensure_future(read_model._decode_patiently(b"{}", 7))
-    while flaky.calls < 2:
-        await asyncio.sleep(0.005)
-    assert read_model.stalled is not None and "stored event 7" in read_model.stalled
-    assert await decoding == "decoded"
+    async with asyncio.timeout(10):
+        while flaky.calls < 2 and not decoding.done():
+            await asyncio.sleep(0.005)
+        assert read_model.stalled is not None and "stored event 7" in read_model.stalled
+        assert await decoding == "decoded"
     assert flaky.calls == 4 and read_model.stalled is None
 
 
