@@ -23,10 +23,11 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from contracts import subjects
-from contracts.clock import day_of
+from contracts.clock import HEADER_SCHEDULER, day_of, days_to_decide, refusal
 from contracts.envelope import CloudEvent
 from contracts.inbox import Rejection, parse_inbox_message
 from services.runtime import provision
+from services.runtime.clock import DayHistory
 from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.decider import Decider
 from services.runtime.directory import Directory, load_directory
@@ -133,6 +134,7 @@ class ServiceRuntime:
             self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
         await provision.provision_consumers(self.js, self.name, self.settings.max_deliver, self.settings.ack_wait_s)
+        self.days = DayHistory(nc)
         self.parking = Parking(nc, self.name, on_retry=self.retry_parked)
         await self.parking.start()
         self.projection = Projection.of(nc, self.decider, owner=self.name, on_unfoldable=self.park_unfoldable)
@@ -211,25 +213,35 @@ class ServiceRuntime:
         return "reacted" if outcome else "nothing-to-do"
 
     async def on_clock(self, msg: Msg) -> str:
-        """A day started: every case whose deadline falls due gets its decision. A case whose
-        decision fails is parked with the reason, and the day goes on for every other case."""
+        """A day started: every case whose deadline falls due gets its decision. A day not after
+        the last one started (the latest stored before it) is refused with the reason and decided
+        by nobody; the schedule's day after a gap (NATS was down at midnight) first decides each
+        missed day, in order (contracts/clock.py `days_to_decide`). A case whose decision fails is
+        parked with the reason, and the day goes on for every other case."""
         day = day_of(msg.data, msg.metadata.timestamp)
         if isinstance(day, Rejection):
             log.error("clock message refused", reason=day.reason)
             return "rejected"
         structlog.contextvars.bind_contextvars(day=day.isoformat())
+        last = await self.days.last_before(msg.metadata.sequence.stream)
+        days = days_to_decide(last, day, scheduled=HEADER_SCHEDULER in (msg.headers or {}))
+        if not days:
+            log.warning("day refused", reason=refusal(last, day))
+            return f"refused-day: {day.isoformat()} is not after {last and last.isoformat()}"
         await self.projection.caught_up()
         decided = parked = 0
-        for case_id in list(self.projection.cases):
-            if self.parking.is_parked(case_id):
-                continue  # set aside until an operator retries it
-            try:
-                decided += await self.decide_day(case_id, day)
-            except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the day for all
-                await self.parking.park(case_id, exc, f"day {day.isoformat()}")
-                parked += 1
-        self.last_day = day if self.last_day is None else max(self.last_day, day)
-        return f"day-{day.isoformat()}: {decided} cases" + (f", {parked} parked" if parked else "")
+        for each in days:
+            for case_id in list(self.projection.cases):
+                if self.parking.is_parked(case_id):
+                    continue  # set aside until an operator retries it
+                try:
+                    decided += await self.decide_day(case_id, each)
+                except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the day for all
+                    await self.parking.park(case_id, exc, f"day {each.isoformat()}")
+                    parked += 1
+            self.last_day = each if self.last_day is None else max(self.last_day, each)
+        missed = f" (after {len(days) - 1} missed day(s))" if len(days) > 1 else ""
+        return f"day-{day.isoformat()}: {decided} cases" + missed + (f", {parked} parked" if parked else "")
 
     async def decide_day(self, case_id: str, day: date) -> bool:
         case, _ = self.projection.state_of(case_id)
