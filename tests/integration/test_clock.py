@@ -89,3 +89,12 @@ async def test_the_services_refuse_a_day_not_after_the_last_one(system, nc) -> N
 
 async def missed_filing(nc, case_id: str) -> bool:
     return any(e["type"].endswith("FilingDeadlineMissed.v1") for e in await case_events(nc, case_id))
+
+
+async def test_the_demo_plays_on_a_system_of_its_own_when_the_clock_is_past_its_first_day(own_nats) -> None:
+    from ops.demo import clock_ahead_of
+
+    assert await clock_ahead_of(own_nats, date(2026, 1, 5)) is None  # no day started yet
+    await start_day(own_nats, date(2026, 4, 10))
+    assert "not after the last day started, 2026-04-10" in await clock_ahead_of(own_nats, date(2026, 1, 5))
+    assert await clock_ahead_of(own_nats, date(2026, 4, 11)) is None
