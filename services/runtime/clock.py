@@ -14,6 +14,9 @@ catching up the days missed while the system was down.
   compose step `clock` (`python -m services.runtime.clock`) run `start_clock` at every start.
 
 Only the operator's login (`ops`) may publish on amv.clock.>; services only read AMV_CLOCK.
+`python -m services.runtime.clock` reads NATS_URL, NATS_USER and NATS_PASSWORD(_FILE) (the ops
+login), WO_CLOCK_SCHEDULE, WO_STREAM_REPLICAS, WO_DUPLICATE_WINDOW_S, WO_PUBLISH_ACK_TIMEOUT_S and
+LOG_LEVEL.
 """
 
 import argparse
@@ -186,14 +189,9 @@ async def _provision_and_start(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """The compose step `clock`: provision the streams and the schedule, catch up, exit."""
-    parser = argparse.ArgumentParser(
-        prog="python -m services.runtime.clock",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Environment: NATS_URL, NATS_USER and NATS_PASSWORD(_FILE) (the ops login), WO_CLOCK_SCHEDULE, "
-        "WO_STREAM_REPLICAS, WO_DUPLICATE_WINDOW_S, WO_PUBLISH_ACK_TIMEOUT_S, LOG_LEVEL.",
-    )
-    parser.parse_args(argv)
+    help_only = argparse.ArgumentParser(prog="python -m services.runtime.clock", description=__doc__,
+                                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    help_only.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
     asyncio.run(_provision_and_start(settings))
