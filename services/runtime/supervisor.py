@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import nats
+import nats.errors
 
 from services.runtime import clock, natsauth, provision
 from services.runtime.devtokens import DevTokensError, ensure_dev_tokens
@@ -110,7 +111,11 @@ async def _provision(url: str, settings: Settings, login: dict[str, str]) -> str
     nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=3, **login)
     try:
         await provision.provision_streams(nc.jetstream(), duplicate_window_s=settings.duplicate_window_s)
-        _, caught_up = await clock.start_clock(nc, settings.clock_schedule)
+        try:
+            _, caught_up = await clock.start_clock(nc, settings.clock_schedule)
+        except (nats.errors.Error, TimeoutError) as exc:  # e.g. a login that may not publish on amv.clock.>
+            return (f"Clock: NOT started ({type(exc).__name__}: {exc}); days start only with `overdracht day` "
+                    "until `make run` starts it as the operator ops (docs/operations.md, \"The clock\")\n")
     finally:
         await nc.close()
     missed = f"; caught up {', '.join(d.isoformat() for d in caught_up)}" if caught_up else ""
