@@ -69,7 +69,7 @@ COMPOSE = PYTHON_IMAGE=$(PYTHON_BASE_LOCAL) NATS_IMAGE=$(NATS_IMAGE_LOCAL) SERVI
 .PHONY: images compose-up compose-down compose-logs compose-login
 
 images: $(INSTALLED) ## build the NATS, Python base and service images locally (no registry)
-	@ctx=$$(mktemp -d) && cp deploy/nats/Dockerfile $(BIN)/nats-server $$ctx/ \
+	@ctx=$$(mktemp -d) && cp -r deploy/nats/Dockerfile deploy/nats/zoneinfo $(BIN)/nats-server $$ctx/ \
 		&& docker build -q -t $(NATS_IMAGE_LOCAL) $$ctx; status=$$?; rm -rf $$ctx; exit $$status
 	sh deploy/docker/build-python-base.sh
 	$(if $(EXTRA_CA_CERTS),cp $(EXTRA_CA_CERTS) deploy/docker/ca-certificates/)

@@ -8,6 +8,7 @@ REJECTED_PREFIX = "amv.rejected"
 TASKS_PREFIX = "amv.tasks"
 CLOCK_PREFIX = "amv.clock"
 CLOCK_DAY = f"{CLOCK_PREFIX}.day"
+CLOCK_SCHEDULE = f"{CLOCK_PREFIX}.schedule.day"  # the JetStream message schedule that publishes CLOCK_DAY
 DEAD_LETTER_PREFIX = "amv.deadletter"
 WEBHOOKS_PREFIX = "amv.webhooks"  # .attempts.<org>.<delivery id> records, .redrive.<org>.<EventType> re-queued
 

@@ -2,7 +2,8 @@
 under a minute.
 
 Runs against the system `make run` started (NATS_URL, default nats://127.0.0.1:4222); if none
-answers, it starts one for the duration of the demo. It logs in as the operator `ops`
+answers, or its clock is already at or past the demo's first day (days only move forward, so
+those days would be refused), it starts one of its own for the duration of the demo. It logs in as the operator `ops`
 (NATS_USER/NATS_PASSWORD, else the dev credentials in WO_NATS_CREDENTIALS or var/credentials.json).
 Partners publish their facts on the day they happen; organisations accept the tasks they receive
 after a few days, except where a scenario says nobody does. Then it prints, per organisation, the
@@ -22,15 +23,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import nats.js.errors
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
-from contracts.clock import start_of
+from contracts.clock import refusal, start_of
 from ops.connection import answers, connect, credentials_file, ops_login
 from ops.partner import publish, start_day
 from ops.quiesce import wait_until_idle
 from services.monitoring.timeline import timeline
 from services.runtime import natsauth
+from services.runtime.clock import current_day
+from services.runtime.directget import StoreError
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.natsserver import free_port, wait_for_port
 from services.bootstrap import consumers
@@ -115,6 +119,12 @@ def started_system(url: str) -> tuple[str, subprocess.Popen | None, Path]:
     Also where the system's dev credentials are (they may not exist: a server without authentication)."""
     if answers(url):
         return url, None, credentials_file()
+    print(f"no system answered at {url}; ", end="", file=sys.stderr)
+    return fresh_system()
+
+
+def fresh_system() -> tuple[str, subprocess.Popen, Path]:
+    """A new system of the demo's own (`make run`'s supervisor) on a free port, with a new store."""
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="wo-demo-"))
     env = {**os.environ, "WO_NATS_PORT": str(port), "WO_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
@@ -124,8 +134,16 @@ def started_system(url: str) -> tuple[str, subprocess.Popen | None, Path]:
         [sys.executable, "-m", "services.runtime.supervisor"], env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
     wait_for_port("127.0.0.1", port, process=process)
-    print(f"no system answered at {url}; started one on port {port} for this demo", file=sys.stderr)
+    print(f"started one on port {port} for this demo", file=sys.stderr)
     return f"nats://127.0.0.1:{port}", process, data_dir / natsauth.CREDENTIALS_FILE
+
+
+async def clock_ahead_of(nc: NATS, start: date) -> str | None:
+    """Why the system's clock refuses the demo's first day (days only move forward), or None."""
+    try:
+        return refusal(await current_day(nc), start)
+    except (nats.js.errors.NotFoundError, StoreError):  # no clock stream yet: no day started
+        return None
 
 
 async def _wait_for_consumers(nc: NATS, timeout_s: float = 60.0) -> None:
@@ -210,6 +228,15 @@ async def run(url: str, start: date, days: int) -> dict:
     """Play every scenario from `start` for `days` days against the system at `url` (or one of our
     own); the summary, with the days played and the seconds it took."""
     url, process, credentials = started_system(url)
+    if process is None:
+        nc = await connect(url, ops_login(credentials))
+        try:
+            ahead = await clock_ahead_of(nc, start)
+        finally:
+            await nc.close()
+        if ahead:  # a year from `start` cannot be played there: on a system of its own instead
+            print(f"the system at {url} refuses the demo's days ({ahead}); ", end="", file=sys.stderr)
+            url, process, credentials = fresh_system()
     try:
         nc = await connect(url, ops_login(credentials))
         try:

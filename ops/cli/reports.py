@@ -12,11 +12,13 @@ import typer
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
+from contracts.clock import refusal
 from contracts.inbox import Rejection, parse_inbox_message
 from ops.cli.common import Code, JsonFlag, OpsError, err, fail, print_json, run, say
 from ops.partner import publish_raw, start_day
 from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
+from services.runtime.clock import current_day
 from services.runtime.eventstore import EVENTS_STREAM, read_stream
 from services.runtime.rejections import HEADER_CODE, HEADER_FIELD, HEADER_ORIGINAL_SEQUENCE, HEADER_REASON
 
@@ -150,18 +152,27 @@ def day(
     """Start a day: publish DayStarted on amv.clock.day, so every deadline due that day is decided,
     and wait until every service has handled it.
 
-    The midnight schedule does this in production; use it to catch up a day the schedule missed.
-    Publishing a day again is harmless: what a day derives has deterministic ids, so nothing is
-    done twice. Exits 1 when NATS refused the message (the reason is printed), 3 when a service
-    did not handle the day within --timeout. With --json: date, subject, clock_seq, handled_by,
-    not_handled_by.
+    The midnight schedule does this in production (and days missed while the system was down are
+    caught up at its start, docs/operations.md "The clock"). Days only move forward: a DATE that is
+    not after the last day started is refused, not published, and the command exits 1 saying so.
+    Exits 3 when a service did not handle the day within --timeout. With --json: date, subject,
+    clock_seq, handled_by, not_handled_by, last_day (the last day started before), refused (the
+    reason, or null).
     """
 
     async def work(nc: NATS) -> Code:
+        last = await current_day(nc)
+        refused = refusal(last, when.date())
+        report: dict[str, Any] = {"date": when.date().isoformat(), "subject": subjects.CLOCK_DAY, "clock_seq": None,
+                                  "handled_by": [], "not_handled_by": [], "last_day": last, "refused": refused}
+        if refused:
+            if json_output:
+                print_json(report)
+            err.print(f"refused: {refused}", highlight=False, markup=False)
+            return Code.ALERT
         seq = await start_day(nc, when.date())
         done, waiting = ([], []) if no_wait else await handled_by(nc, seq, timeout_s)
-        report: dict[str, Any] = {"date": when.date().isoformat(), "subject": subjects.CLOCK_DAY, "clock_seq": seq,
-                                  "handled_by": done, "not_handled_by": waiting}
+        report |= {"clock_seq": seq, "handled_by": done, "not_handled_by": waiting}
         if json_output:
             print_json(report)
         else:

@@ -1,8 +1,9 @@
 """`overdracht status`: is everything running? Services, consumer lag, streams, dead letters, open
-support gaps."""
+support gaps, and the clock: the current day and the next one the schedule starts."""
 
 import asyncio
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import nats.js.errors
@@ -10,9 +11,12 @@ import typer
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
+from contracts.clock import AMSTERDAM, refusal
 from ops.cli.common import Code, JsonFlag, OpsError, Target, http_json, out, print_json, run, table
 from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
+from services.runtime.clock import current_day, schedule_state
+from services.runtime.directget import StoreError
 from services.runtime.eventstore import EVENTS_STREAM
 from services.runtime.parking import parked_cases
 from services.runtime.supervisor import SERVICES
@@ -70,6 +74,26 @@ async def open_support_gaps(nc: NATS) -> list[str]:
     return sorted(detected - closed)
 
 
+async def clock_state(nc: NATS, now: datetime | None = None) -> dict[str, Any]:
+    """The current day (the last day started, None: none yet) and the next day the schedule starts:
+    its date and time in Europe/Amsterdam, whether it will be started (a day not after the current
+    one is refused), the schedule itself (None: there is none, days start only when published)."""
+    now = now or datetime.now(UTC)
+    try:
+        current, schedule = await current_day(nc), await schedule_state(nc, now)
+    except (nats.js.errors.NotFoundError, StoreError):  # no clock stream yet, or one not provisioned anew
+        current, schedule = None, None
+    next_at = schedule.next_at.astimezone(AMSTERDAM) if schedule and schedule.next_at else None
+    return {
+        "current_day": current,
+        "next_day": next_at.date() if next_at else None,
+        "next_at": next_at,
+        "next_day_refused": refusal(current, next_at.date()) if next_at else None,
+        "schedule": schedule.schedule if schedule else None,
+        "time_zone": schedule.time_zone if schedule else None,
+    }
+
+
 async def service_states(target: Target, consumers: list[dict]) -> list[dict]:
     """Per service: is it alive? Its /healthz and /readyz when they answer; otherwise whether its
     consumer loops are pulling (a waiting pull or messages in hand)."""
@@ -114,6 +138,8 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     (/readyz). Consumers: messages pending (lag), unacknowledged, redelivered. Streams: messages
     and bytes. Then the dead letters, the refused reports, the parked cases and the cases with an
     open support gap.
+    The clock: the current day (the last day started) and the next one, when the schedule starts
+    it (--json: `clock` with current_day, next_day, next_at, next_day_refused, schedule, time_zone).
 
     Exits 3 when a service is down or not ready, or a stream or consumer is missing (unhealthy);
     else 1 when support gaps are open or cases are parked (a business alert); 0 when all is well. Look at the table,
@@ -130,6 +156,7 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
             "dead_letters": await subjects_of(nc, provision.REJECTED_STREAM, f"{subjects.DEAD_LETTER_PREFIX}.>"),
             "rejected": sum((await subjects_of(nc, provision.REJECTED_STREAM, f"{subjects.REJECTED_PREFIX}.>")).values()),
             "parked_cases": [asdict(p) for p in await parked_cases(nc)],
+            "clock": await clock_state(nc),
         }
         unhealthy, alerts = status_problems(report)
         report["problems"] = unhealthy + alerts
@@ -193,10 +220,25 @@ def print_status(report: dict) -> None:
               highlight=False)
     gaps = report["open_support_gaps"]
     out.print(f"Open support gaps: {len(gaps)}" + "".join(f"\n  {case}" for case in gaps))
+    out.print(clock_line(report["clock"]), highlight=False)
     if report["problems"]:
         out.print("PROBLEMS:\n" + "\n".join(f"  - {p}" for p in report["problems"]), highlight=False)
     else:
         out.print("All well.")
+
+
+def clock_line(clock: dict[str, Any]) -> str:
+    current = clock["current_day"].isoformat() if clock["current_day"] else "none started yet"
+    if clock["schedule"] is None:
+        upcoming = "no schedule: a day starts only when published (`overdracht day`)"
+    elif clock["next_at"] is None:
+        upcoming = f"by schedule '{clock['schedule']}' ({clock['time_zone']})"
+    else:
+        upcoming = (f"{clock['next_day'].isoformat()} at {clock['next_at'].isoformat()} by schedule "
+                    f"'{clock['schedule']}' ({clock['time_zone']})")
+        if clock["next_day_refused"]:
+            upcoming += f", which will be refused: {clock['next_day_refused']}"
+    return f"Clock: current day {current}; next day {upcoming}"
 
 
 COMMANDS = {"status": status}

@@ -16,7 +16,7 @@ from services.notify.state import NotifyCase
 from services.runtime.eventstore import EventStore
 from services.runtime.http import HttpServer
 from services.runtime.projection import Projection
-from services.runtime.service import build_app
+from services.runtime.application import build_app
 from services.runtime.settings import Settings
 
 log = structlog.get_logger()

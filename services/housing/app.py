@@ -1,7 +1,8 @@
 """housing's wiring: the pure rules in rules.py, driven by partner reports, stored events and days."""
 
 from services.housing.decider import decider
-from services.runtime.service import ServiceRuntime, build_app
+from services.runtime.application import build_app
+from services.runtime.service import ServiceRuntime
 from services.runtime.settings import Settings
 
 

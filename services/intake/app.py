@@ -7,7 +7,8 @@ from contracts import subjects
 from contracts.events import EVENT_TYPES
 from contracts.inbox import Rejection, parse_inbox_message
 from services.intake.decider import decider
-from services.runtime.service import ServiceRuntime, Subscription, build_app, case_of_inbox_message
+from services.runtime.application import build_app
+from services.runtime.service import ServiceRuntime, Subscription, case_of_inbox_message
 from services.runtime.settings import Settings
 
 

@@ -10,7 +10,8 @@ from services.notify.decider import decider
 from services.notify import rules
 from services.notify.delivery import WebhookDelivery
 from services.runtime.eventstore import encode
-from services.runtime.service import ServiceRuntime, build_app
+from services.runtime.application import build_app
+from services.runtime.service import ServiceRuntime
 from services.runtime.settings import Settings
 
 

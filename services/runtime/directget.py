@@ -27,8 +27,10 @@ class StoredMessage:
     data: bytes
 
 
-async def read_messages(nc: NATS, stream: str, filter_subject: str, timeout_s: float = 5.0) -> list[StoredMessage]:
-    """Every message of `stream` on `filter_subject`, in order, by batch direct get
+async def read_messages(
+    nc: NATS, stream: str, filter_subject: str, timeout_s: float = 5.0, from_seq: int = 1
+) -> list[StoredMessage]:
+    """Every message of `stream` on `filter_subject` (from stream sequence `from_seq`), in order, by batch direct get
     (`$JS.API.DIRECT.GET`, needs `allow_direct`): no consumer is created, so it is cheap.
 
     A filter with wildcards that matches few subjects (one case's events) is first resolved to
@@ -45,8 +47,8 @@ async def read_messages(nc: NATS, stream: str, filter_subject: str, timeout_s: f
             else:
                 parts = await asyncio.gather(*(_direct_get(nc, stream, s, timeout_s, n) for s, n in counts.items()))
                 found = [m for part in parts for m in part]
-            return sorted((m for m in found if m.seq <= last_seq), key=lambda m: m.seq)
-    return await _direct_get(nc, stream, filter_subject, timeout_s)
+            return sorted((m for m in found if from_seq <= m.seq <= last_seq), key=lambda m: m.seq)
+    return await _direct_get(nc, stream, filter_subject, timeout_s, from_seq=from_seq)
 
 
 async def _direct_get_each(nc: NATS, stream: str, counts: dict[str, int], timeout_s: float) -> list[StoredMessage]:
@@ -89,10 +91,10 @@ async def _subjects_of(nc: NATS, stream: str, filter_subject: str, timeout_s: fl
 
 
 async def _direct_get(
-    nc: NATS, stream: str, filter_subject: str, timeout_s: float, limit: int | None = None
+    nc: NATS, stream: str, filter_subject: str, timeout_s: float, limit: int | None = None, from_seq: int = 1
 ) -> list[StoredMessage]:
     found: list[StoredMessage] = []
-    next_seq = 1
+    next_seq = from_seq
     while True:
         inbox = nc.new_inbox()
         sub = await nc.subscribe(inbox)

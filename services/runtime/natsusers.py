@@ -154,6 +154,7 @@ def service_user(service: str) -> NatsUser:
                     subjects.js_flow_control(EVENTS_STREAM, ">"),
                 ]
                 + _streams_read_back(service)
+                + [subjects.js_api("DIRECT", "GET", CLOCK_STREAM)]  # the days started before the one it decides
                 + _case_keys(service)
                 + _parked_cases(service)
                 + _handoff_desk(service)
@@ -210,7 +211,8 @@ def ops_user() -> NatsUser:
         Permissions(
             publish_allow=(
                 f"{subjects.INBOX_PREFIX}.>",  # the demo's reports; re-submitting a fixed rejection
-                subjects.CLOCK_DAY,
+                subjects.CLOCK_DAY,  # `overdracht day` and the clock's catch-up (services/runtime/clock.py)
+                subjects.CLOCK_SCHEDULE,  # the clock's one schedule, provisioned by `make run` or compose's `clock`
                 f"{subjects.WEBHOOKS_PREFIX}.redrive.>",
                 subjects.js_api(">"),
                 subjects.js_ack(">"),

@@ -78,10 +78,12 @@ def stream_configs(replicas: int = 1, duplicate_window_s: float = 2 * DAY) -> li
         ),
         StreamConfig(
             name=CLOCK_STREAM,
-            description="Time: DayStarted on amv.clock.day (a JetStream schedule in production).",
+            description="Time: DayStarted on amv.clock.day, published every midnight by the schedule on "
+            "amv.clock.schedule.day (services/runtime/clock.py) and by operators.",
             subjects=[f"{subjects.CLOCK_PREFIX}.>"],
             max_age=2 * 365 * DAY,
             allow_msg_schedules=True,
+            allow_direct=True,  # every service reads the days started before the one it decides
             **common,
         ),
         StreamConfig(

@@ -3,7 +3,7 @@ three ways a decision is triggered: a partner's report, a stored event it reacts
 
 A service names its Decider (services/runtime/decider.py: the pure parts of its aggregate and
 what it folds, reacts to and stores); this class does the I/O around it and derives the
-service's subscriptions from it. `build_app` wraps it in a FastStream
+service's subscriptions from it. `build_app` (services/runtime/application.py) wraps it in a FastStream
 application (lifecycle, signals, connection), so `python -m services.<name>` runs it.
 """
 
@@ -13,26 +13,22 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
-from faststream import FastStream
-from faststream.nats import NatsBroker
-from faststream.nats.security import NatsUserPassword
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from contracts import subjects
-from contracts.clock import day_of
+from contracts.clock import HEADER_SCHEDULER, day_of, days_to_decide, refusal
 from contracts.envelope import CloudEvent
 from contracts.inbox import Rejection, Report, parse_inbox_message
 from services.runtime import provision
+from services.runtime.clock import DayHistory
 from services.runtime.consumer import CaseOrderedConsumer, RetryLater
 from services.runtime.decider import Decider
 from services.runtime.directory import Directory, load_directory
 from services.runtime.eventstore import EventStore, VersionConflict, decode_loading_key
-from services.runtime.logging import configure_logging
-from services.runtime.natsauth import inbox_prefix
 from services.runtime.observability import ServiceEndpoints, ServiceMetrics
 from services.runtime.parking import Parking
 from services.runtime.projection import Projection, report_fingerprint
@@ -133,6 +129,7 @@ class ServiceRuntime:
             self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
         )
         await provision.provision_consumers(self.js, self.decider, self.settings.max_deliver, self.settings.ack_wait_s)
+        self.days = DayHistory(nc)
         self.parking = Parking(nc, self.name, on_retry=self.retry_parked)
         await self.parking.start()
         self.projection = Projection.of(nc, self.decider, owner=self.name, on_unfoldable=self.park_unfoldable)
@@ -223,25 +220,35 @@ class ServiceRuntime:
         return "reacted" if outcome else "nothing-to-do"
 
     async def on_clock(self, msg: Msg) -> str:
-        """A day started: every case whose deadline falls due gets its decision. A case whose
-        decision fails is parked with the reason, and the day goes on for every other case."""
+        """A day started: every case whose deadline falls due gets its decision. A day not after
+        the last one started (the latest stored before it) is refused with the reason and decided
+        by nobody; the schedule's day after a gap (NATS was down at midnight) first decides each
+        missed day, in order (contracts/clock.py `days_to_decide`). A case whose decision fails is
+        parked with the reason, and the day goes on for every other case."""
         day = day_of(msg.data, msg.metadata.timestamp)
         if isinstance(day, Rejection):
             log.error("clock message refused", reason=day.reason)
             return "rejected"
         structlog.contextvars.bind_contextvars(day=day.isoformat())
+        last = await self.days.last_before(msg.metadata.sequence.stream)
+        days = days_to_decide(last, day, scheduled=HEADER_SCHEDULER in (msg.headers or {}))
+        if not days:
+            log.warning("day refused", reason=refusal(last, day))
+            return f"refused-day: {day.isoformat()} is not after {last and last.isoformat()}"
         await self.projection.caught_up()
         decided = parked = 0
-        for case_id in list(self.projection.cases):
-            if self.parking.is_parked(case_id):
-                continue  # set aside until an operator retries it
-            try:
-                decided += await self.decide_day(case_id, day)
-            except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the day for all
-                await self.parking.park(case_id, exc, f"day {day.isoformat()}")
-                parked += 1
-        self.last_day = day if self.last_day is None else max(self.last_day, day)
-        return f"day-{day.isoformat()}: {decided} cases" + (f", {parked} parked" if parked else "")
+        for each in days:
+            for case_id in list(self.projection.cases):
+                if self.parking.is_parked(case_id):
+                    continue  # set aside until an operator retries it
+                try:
+                    decided += await self.decide_day(case_id, each)
+                except Exception as exc:  # noqa: BLE001 - one case's failure must not stop the day for all
+                    await self.parking.park(case_id, exc, f"day {each.isoformat()}")
+                    parked += 1
+            self.last_day = each if self.last_day is None else max(self.last_day, each)
+        missed = f" (after {len(days) - 1} missed day(s))" if len(days) > 1 else ""
+        return f"day-{day.isoformat()}: {decided} cases" + missed + (f", {parked} parked" if parked else "")
 
     async def decide_day(self, case_id: str, day: date) -> bool:
         case, _ = self.projection.state_of(case_id)
@@ -342,49 +349,4 @@ class ServiceRuntime:
         await self.js.publish(subjects.dead_letter(self.name, consumer), msg.data, headers=headers)
         if (parsed := subjects.parse_event(msg.subject)) is not None:  # a reaction to one case failed
             await self.parking.park(parsed[1], exc, f"reaction to stored event {msg.metadata.sequence.stream}")
-
-
-def nats_security(settings: Settings) -> NatsUserPassword | None:
-    """The NATS login of the service (NATS_USER/NATS_PASSWORD), None without one."""
-    login = settings.nats_login()
-    if "user" in login:
-        return NatsUserPassword(login["user"], login["password"])
-    return None
-
-
-class Runnable(Protocol):
-    """What `build_app` runs: a service's runtime, or the handoff desk (services/desk/app.py)."""
-
-    name: str
-    settings: Settings
-
-    async def start(self, nc: NATS) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-def build_app(runtime: Runnable) -> FastStream:
-    """The FastStream application of a service (or the desk): connects, starts it, stops it cleanly."""
-    settings = runtime.settings
-    configure_logging(settings.log_level)
-    broker = NatsBroker(
-        settings.nats_url.split(","),
-        logger=structlog.get_logger("faststream"),
-        security=nats_security(settings),
-        # its own reply inbox: with authentication on, a service may subscribe to no other (natsauth.py)
-        inbox_prefix=inbox_prefix(settings.nats_user or runtime.name),
-        # Never give up on the server: a service that stopped reconnecting would sit idle and look alive.
-        max_reconnect_attempts=-1,
-    )
-    app = FastStream(broker, logger=structlog.get_logger("faststream"))
-
-    @app.after_startup
-    async def start_runtime() -> None:
-        await runtime.start(broker.connection)
-
-    @app.on_shutdown
-    async def stop_runtime() -> None:
-        await runtime.stop()
-
-    return app
 

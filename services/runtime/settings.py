@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.clock import SCHEDULE
+
 
 class Settings(BaseSettings):
     """Settings shared by every service. `docs` and `.env.example` list the same variables."""
@@ -27,6 +29,10 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5, description="Replicas of each stream (3 on a cluster).")
     directory: str = Field(default="", description="Organisation directory YAML; empty: deploy/organisations.yaml.")
     duplicate_window_s: float = Field(default=2 * 24 * 3600, gt=0, description="JetStream de-duplication window.")
+    clock_schedule: str = Field(
+        default=SCHEDULE, min_length=1,
+        description="When a day starts: the JetStream schedule on amv.clock.day (cron with seconds, Europe/Amsterdam).",
+    )
     webhook_max_attempts: int = Field(
         default=12, ge=1, le=100, description="Webhook delivery attempts before a task is dead-lettered."
     )

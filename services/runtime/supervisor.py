@@ -1,8 +1,10 @@
 """`make run`: the whole system on one machine.
 
-Starts the embedded nats-server (unless NATS_URL names one), provisions the streams, runs the four
-services and the handoff desk (services/desk, unless WO_HTTP_PORT=0) as child processes, prints
-where everything is, and on Ctrl-C (or SIGTERM) stops them, then NATS, leaving no process behind.
+Starts the embedded nats-server (unless NATS_URL names one), provisions the streams, starts the
+clock (services/runtime/clock.py: the one midnight schedule, and the days missed while the system
+was down, published in order), runs the four services and the handoff desk (services/desk, unless
+WO_HTTP_PORT=0) as child processes, prints where everything is, and on Ctrl-C (or SIGTERM) stops
+them, then NATS, leaving no process behind.
 A process that dies is restarted.
 
 Authentication is on by default: the embedded server runs with the accounts and users that
@@ -25,8 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import nats
+import nats.errors
 
-from services.runtime import natsauth, provision
+from services.runtime import clock, natsauth, provision
 from services.runtime.devtokens import DevTokensError, ensure_dev_tokens
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats
@@ -103,12 +106,20 @@ Stop with Ctrl-C.
 """
 
 
-async def _provision(url: str, settings: Settings, login: dict[str, str]) -> None:
+async def _provision(url: str, settings: Settings, login: dict[str, str]) -> str:
+    """The streams, then the clock (its one schedule, and the missed days); the clock's banner line."""
     nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=3, **login)
     try:
         await provision.provision_streams(nc.jetstream(), duplicate_window_s=settings.duplicate_window_s)
+        try:
+            _, caught_up = await clock.start_clock(nc, settings.clock_schedule)
+        except (nats.errors.Error, TimeoutError) as exc:  # e.g. a login that may not publish on amv.clock.>
+            return (f"Clock: NOT started ({type(exc).__name__}: {exc}); days start only with `overdracht day` "
+                    "until `make run` starts it as the operator ops (docs/operations.md, \"The clock\")\n")
     finally:
         await nc.close()
+    missed = f"; caught up {', '.join(d.isoformat() for d in caught_up)}" if caught_up else ""
+    return f"Clock: a day starts by schedule '{settings.clock_schedule}' (Europe/Amsterdam){missed}\n"
 
 
 DEV_TOKENS_FILE = "org-tokens.json"
@@ -167,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         "WO_NATS_PORT (embedded server port, default 4222), WO_DATA_DIR (default ./var), "
         "WO_NATS_AUTH (on or off, default on), WO_NATS_SCHOOLS (school ids that get a NATS user, comma-separated), "
         "WO_NATS_CREDENTIALS (credentials.json of the services' logins on the server NATS_URL names), "
-        "WO_METRICS_PORT (intake's health/metrics port, the other services the next three; default 9100, 0: off).",
+        "WO_METRICS_PORT (intake's health/metrics port, the other services the next three; default 9100, 0: off), "
+        "WO_CLOCK_SCHEDULE (when a day starts; default every midnight in Europe/Amsterdam).",
     )
     parser.parse_args(argv)
     settings = Settings()
@@ -227,12 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        asyncio.run(_provision(url, settings, ops_login))
+        clock_banner = asyncio.run(_provision(url, settings, ops_login))
         for name in (*SERVICES, DESK) if desk_env is not None else SERVICES:
             children[name] = _start_process(name, service_env(name))
         print(_banner(url, data_dir, credentials_file), flush=True)
         print(_metrics_banner(url, metrics_ports), flush=True)
         print(desk_banner, flush=True)
+        print(clock_banner, flush=True)
         while not stopping:
             time.sleep(0.5)
             for name, child in children.items():

@@ -9,6 +9,9 @@ killed with SIGKILL the moment that task is out, as a crash would kill it; a sec
 reported right away, before notify can be back, and a third once it is back. The restart policy must bring it back by
 itself, and every expected task must be stored exactly once and reach the municipality with one
 CloudEvent id each. The container healthcheck must pass in every service under authentication.
+Time runs by itself: the one-shot `clock` step provisioned the clock's one schedule (every two
+seconds here, WO_CLOCK_SCHEDULE), which fires into amv.clock.day, and every service handles the
+day it starts (today, in Europe/Amsterdam) and refuses the ones after it (the same day again).
 Everything is torn down (`down --volumes`), also on failure.
 
 A Docker engine is required (our machines and CI have one): without it the test fails saying so.
@@ -26,13 +29,16 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import nats
 import pytest
 
+from contracts import subjects
+from contracts.clock import HEADER_SCHEDULER, today
 from ops.quiesce import wait_until_idle
+from services.runtime.clock import clock_messages, current_day, stored_schedule
 from services.runtime.eventstore import read_stream
 from services.runtime.natsserver import free_port
 from services.runtime.supervisor import SERVICES
@@ -56,6 +62,9 @@ EXPECTED_PER_CASE = Counter({(MUNICIPALITY, "plan-transition-meeting"): 1, (MUNI
 # A message a killed service held unacknowledged is redelivered after WO_ACK_WAIT_S (30 s by
 # default): shorter here, so the test does not sit waiting for it. Handlers take milliseconds.
 SETTINGS = {"WO_ACK_WAIT_S": "5.0"}
+# The clock's schedule: every two seconds instead of every midnight, so the test sees it fire.
+TEST_SCHEDULE = "*/2 * * * * *"
+SETTINGS["WO_CLOCK_SCHEDULE"] = TEST_SCHEDULE
 
 IMAGES_TIMEOUT_S = 900.0  # from an empty engine `make images` takes about 3 minutes here
 UP_TIMEOUT_S = 240.0
@@ -249,6 +258,30 @@ async def healthchecks(stack: Stack, services: tuple[str, ...]) -> dict[str, str
     return dict(zip(services, await asyncio.gather(*(check(s) for s in services))))
 
 
+async def the_clock_runs_by_itself(stack: Stack, ops) -> None:
+    """The `clock` step provisioned one schedule and exited; it fires, and every service handles its days."""
+    js = ops.jetstream()
+    schedule = await eventually(lambda: stored_schedule(js), 60, "the clock step to provision the schedule")
+    assert (schedule["Nats-Schedule"], schedule["Nats-Schedule-Target"], schedule["Nats-Schedule-Time-Zone"]) == (
+        TEST_SCHEDULE, subjects.CLOCK_DAY, "Europe/Amsterdam")
+    info = await js.stream_info("AMV_CLOCK", subjects_filter=f"{subjects.CLOCK_PREFIX}.schedule.>")
+    assert info.state.subjects == {subjects.CLOCK_SCHEDULE: 1}, "one schedule, not one per service"
+    assert await asyncio.to_thread(stack.inspect, "clock", "{{.State.Status}} {{.State.ExitCode}}") == "exited 0"
+
+    async def fired_twice() -> list:
+        fired = [m for m in await clock_messages(ops) if m.headers.get(HEADER_SCHEDULER) == subjects.CLOCK_SCHEDULE]
+        return fired if len(fired) >= 2 else []
+
+    fired = await eventually(fired_twice, 30, "the schedule to fire twice")
+
+    async def handled() -> bool:
+        floors = [(await js.consumer_info("AMV_CLOCK", f"{s}-clock")).ack_floor.stream_seq for s in SERVICES]
+        return all(floor >= fired[1].seq for floor in floors)
+
+    await eventually(handled, 30, "every service to handle the days the schedule started")
+    assert await current_day(ops) == today(datetime.now(UTC))  # the day it was stored, in Europe/Amsterdam
+
+
 async def test_the_stack_plays_cases_and_recovers_from_a_killed_service_delivering_every_task_once(stack):
     connections, background = [], []
     clock = time.monotonic()
@@ -318,6 +351,8 @@ async def test_the_stack_plays_cases_and_recovers_from_a_killed_service_deliveri
         assert {key: len(v) for key, v in ids.items()} == {
             (case, kind): 1 for (case, owner, kind) in expected(cases) if owner == MUNICIPALITY
         }
+
+        await the_clock_runs_by_itself(stack, ops)
 
         # nothing else needed help: only the killed service restarted, once
         restarts = {s: int(await asyncio.to_thread(stack.inspect, s, "{{.RestartCount}}")) for s in SERVICES}

@@ -23,6 +23,7 @@ RUNNER_VARIABLES = {"WO_NATS_PORT", "WO_DATA_DIR"}
 # Variables of `python -m services.runtime.natsauth` (the one-shot nats-auth service).
 NATSAUTH_VARIABLES = {"WO_DATA_DIR", "WO_DIRECTORY", "WO_NATS_SCHOOLS"}
 NATSAUTH_MODULE = "services.runtime.natsauth"
+CLOCK_MODULE = "services.runtime.clock"  # the one-shot `clock`: the schedule and the missed days
 AUTH_VOLUME = "nats-auth"
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}")
 IMAGE_DIR = "/opt/warme-overdracht/"
@@ -135,8 +136,9 @@ def test_the_four_services_and_the_desk_run_from_their_modules(spec) -> None:
     for module in modules:
         assert (REPO / module.replace(".", "/") / "__main__.py").is_file(), module
     helpers = {python_module(s) for s in spec["services"].values()} - modules - {None}
-    assert helpers == {NATSAUTH_MODULE}
-    assert (REPO / (NATSAUTH_MODULE.replace(".", "/") + ".py")).is_file()
+    assert helpers == {NATSAUTH_MODULE, CLOCK_MODULE}
+    for helper in helpers:
+        assert (REPO / (helper.replace(".", "/") + ".py")).is_file()
 
 
 def test_built_services_use_the_one_dockerfile_from_the_repository_root(spec) -> None:
@@ -262,6 +264,19 @@ def test_env_example_documents_every_variable_the_services_read() -> None:
         env = f"WO_{name.upper()}"
         if env in values and field.default not in (None, ""):
             assert type(field.default)(values[env]) == field.default, env
+
+
+def test_the_clock_step_runs_once_as_the_operator_with_the_services_replicas(spec) -> None:
+    [clock] = [s for s in spec["services"].values() if python_module(s) == CLOCK_MODULE]
+    env, data_dir = clock["environment"], auth_dir(spec)
+    assert clock["restart"] == "no"
+    assert (env["NATS_USER"], env["NATS_PASSWORD_FILE"]) == (natsauth.OPS_USER, f"{data_dir}/{natsauth.PASSWORDS_DIR}/ops")
+    assert set(env) <= settings_variables() and "WO_CLOCK_SCHEDULE" in env
+    assert {env["WO_STREAM_REPLICAS"]} == {s["environment"]["WO_STREAM_REPLICAS"] for s in app_services(spec).values()}
+    assert depends_on(clock) == {"nats-auth": "service_completed_successfully", "nats-ready": "service_completed_successfully"}
+    for name, node in nats_services(spec).items():  # nats-server needs the zone of the schedule
+        assert bind_mounts(node)["/usr/share/zoneinfo"] == DEPLOY / "nats" / "zoneinfo", name
+        assert (DEPLOY / "nats" / "zoneinfo" / "Europe" / "Amsterdam").is_file()
 
 
 def test_the_cluster_is_three_routed_nodes_with_replicated_streams() -> None:

@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 from contracts import subjects
 from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import natsauth, provision
+from services.runtime.clock import provision_schedule
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats, free_port
 from tests.support.partner import envelope, eventually, new_case_id
@@ -171,6 +172,7 @@ async def test_a_partner_publishes_only_into_its_own_inbox(secured, partner) -> 
         subjects.tasks(partner, "TaskOpened"),  # not even its own tasks: only notify writes them
         subjects.rejected(partner, "ResidencePermitGranted"),
         subjects.CLOCK_DAY,
+        subjects.CLOCK_SCHEDULE,  # a schedule of its own would start days
         "amv.deadletter.intake.intake-inbox",
     ]
     for subject in forbidden:
@@ -383,6 +385,7 @@ async def test_a_service_cannot_act_as_a_partner_another_service_or_an_operator(
     forbidden_publish = [
         subjects.inbox("nidos", "ResidencePermitGranted"),
         subjects.CLOCK_DAY,
+        subjects.CLOCK_SCHEDULE,
         f"amv.deadletter.{other}.{other}-clock",
         "$JS.API.STREAM.DELETE.AMV_EVENTS",
         "$JS.API.STREAM.PURGE.AMV_INBOX",
@@ -420,6 +423,7 @@ async def test_ops_starts_days_and_reads_streams_but_writes_no_events_and_purges
     js = ops.nc.jetstream()
     try:
         assert (await js.publish(subjects.CLOCK_DAY, json.dumps({"date": "2026-03-01"}).encode())).stream == "AMV_CLOCK"
+        assert await provision_schedule(js) in (True, False)  # the clock's one schedule (services/runtime/clock.py)
         assert (await js.publish(subjects.inbox("coa", "ParentsArrived"), b"{}")).stream == "AMV_INBOX"
         assert (await js.stream_info("AMV_EVENTS")).config.name == "AMV_EVENTS"
         for subject in (
@@ -485,6 +489,13 @@ async def test_the_services_play_the_slice_as_their_own_users_without_a_single_v
                 return "HandoffAccepted" in " ".join(found.state.subjects or {})
 
             await eventually(accepted, 15, "HandoffAccepted recorded by notify")
+
+            async def every_service_had_the_day() -> bool:  # each reads AMV_CLOCK as itself to decide it
+                js = ops.nc.jetstream()
+                infos = [await js.consumer_info("AMV_CLOCK", f"{name}-clock") for name in natsauth.SERVICES]
+                return all(info.ack_floor.stream_seq >= day.seq for info in infos)
+
+            await eventually(every_service_had_the_day, 15, "every service to handle the day")
             await asyncio.sleep(1.0)  # the clock consumers ran too
             assert server.violations() == []
         finally:
@@ -549,6 +560,14 @@ async def test_make_run_starts_with_authentication_and_the_first_case_example_ge
             credentials_file = Path(data_dir) / natsauth.CREDENTIALS_FILE
             await _until_every_service_consumes(f"nats://127.0.0.1:{port}", credentials_file, deadline)
             assert str(credentials_file) in text, text
+            assert "Clock: a day starts by schedule '0 0 0 * * *' (Europe/Amsterdam)" in text, text
+            ops = await nats.connect(f"nats://127.0.0.1:{port}", **natsauth.client_options(natsauth.OPS_USER, credentials_file))
+            try:  # `make run` provisioned the clock's one schedule
+                schedule = await ops.jetstream().get_last_msg("AMV_CLOCK", subjects.CLOCK_SCHEDULE)
+                assert schedule.headers["Nats-Schedule"] == "0 0 0 * * *"
+                assert schedule.headers["Nats-Schedule-Time-Zone"] == "Europe/Amsterdam"
+            finally:
+                await ops.close()
             assert natsauth.load_credentials(credentials_file) == earlier
             assert oct(credentials_file.stat().st_mode & 0o777) == "0o600"
             assert oct((Path(data_dir) / natsauth.CONFIG_FILE).stat().st_mode & 0o777) == "0o600"

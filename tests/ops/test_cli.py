@@ -5,7 +5,7 @@ import asyncio
 import json
 import os
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import nats
@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 import ops.cli.cases
 from ops.cli import app
+from contracts.clock import AMSTERDAM
 from ops.cli.common import EXIT_CODES, Code
+from services.runtime.clock import provision_schedule
 from services.runtime.directory import Directory, load_directory
 from tests.ops.support import ServicesWithEndpoints, closed_port, overdracht, settle
 from tests.support.partner import case_events, envelope, new_case_id, publish, publish_raw, rejection_of, start_day, tasks_of_case
@@ -163,6 +165,22 @@ async def test_status_shows_services_consumer_lag_streams_and_an_open_gap(cli, g
         assert text in table.stdout, text
 
 
+async def test_status_shows_the_current_day_and_the_next_one_the_schedule_starts(cli, nc) -> None:
+    before = json.loads((await cli("status", "--json")).stdout)["clock"]
+    assert (before["current_day"], before["schedule"], before["next_day"]) == (None, None, None)
+    assert "Clock: current day none started yet; next day no schedule" in (await cli("status")).stdout
+
+    await days(nc, "2026-03-01")
+    await provision_schedule(nc.jetstream())  # as `make run` and compose's `clock` step do
+    clock = json.loads((await cli("status", "--json")).stdout)["clock"]
+    tomorrow = (datetime.now(AMSTERDAM) + timedelta(days=1)).date().isoformat()
+    assert (clock["current_day"], clock["next_day"], clock["next_day_refused"]) == ("2026-03-01", tomorrow, None)
+    assert (clock["schedule"], clock["time_zone"]) == ("0 0 0 * * *", "Europe/Amsterdam")
+    assert clock["next_at"].startswith(f"{tomorrow}T00:00:00+0")
+    table = await cli("status")
+    assert f"Clock: current day 2026-03-01; next day {tomorrow} at {clock['next_at']} by schedule '0 0 0 * * *'" in table.stdout
+
+
 # --- timeline, tasks -----------------------------------------------------------------------------
 
 
@@ -271,11 +289,20 @@ async def test_day_publishes_day_started(cli, nc) -> None:
     last = await nc.jetstream().get_last_msg("AMV_CLOCK", "amv.clock.day")
     assert json.loads(last.data) == {"date": "2026-09-12"}
     await settle(nc)
-    again = await cli("day", "2026-09-12", "--json")
-    assert again.code == 0, again.stderr
-    shown = json.loads(again.stdout)
-    assert (shown["date"], shown["subject"], shown["not_handled_by"]) == ("2026-09-12", "amv.clock.day", [])
+    later = await cli("day", "2026-09-13", "--json")
+    assert later.code == 0, later.stderr
+    shown = json.loads(later.stdout)
+    assert (shown["date"], shown["subject"], shown["not_handled_by"]) == ("2026-09-13", "amv.clock.day", [])
     assert "housing-clock" in shown["handled_by"] and shown["clock_seq"] > last.seq
+    assert (shown["last_day"], shown["refused"]) == ("2026-09-12", None)
+
+    # days only move forward: the same day again, or an earlier one, is refused and not published
+    for when in ("2026-09-13", "2026-09-01"):
+        again = await cli("day", when, "--json")
+        assert again.code == 1, again.stderr
+        assert json.loads(again.stdout)["clock_seq"] is None
+        assert f"refused: day {when} is not after the last day started, 2026-09-13" in again.stderr
+    assert (await nc.jetstream().get_last_msg("AMV_CLOCK", "amv.clock.day")).seq == shown["clock_seq"]
 
     bad = await cli("day", "2026-02-30")
     assert bad.code == 2 and "Traceback" not in bad.stderr

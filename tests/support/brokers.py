@@ -30,17 +30,19 @@ def docker_engine_answers() -> bool:
 
 
 def ensure_local_nats_image() -> str:
-    """Build the NATS image from the local binary (FROM scratch) unless it exists already."""
+    """Build the NATS image from the local binary (FROM scratch) unless it exists already (with the
+    time zone the clock's schedule needs: an image built before it had none)."""
     import docker
 
     client = docker.from_env()
     try:
-        client.images.get(NATS_IMAGE)
-        return NATS_IMAGE
+        if "org.warme-overdracht.zoneinfo" in (client.images.get(NATS_IMAGE).labels or {}):
+            return NATS_IMAGE
     except docker.errors.ImageNotFound:
         pass
     with tempfile.TemporaryDirectory() as context:
         shutil.copy(REPO / "deploy" / "nats" / "Dockerfile", Path(context) / "Dockerfile")
+        shutil.copytree(REPO / "deploy" / "nats" / "zoneinfo", Path(context) / "zoneinfo")
         shutil.copy(binary(), Path(context) / "nats-server")
         client.images.build(path=context, tag=NATS_IMAGE, rm=True)
     return NATS_IMAGE
