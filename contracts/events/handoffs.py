@@ -93,16 +93,6 @@ class HandoffEscalated(DomainEvent):
     escalation_id: str | None = Field(default=None, description="The escalation task's id (its handoff_id).")
 
 
-class HandoffOverdue(DomainEvent):
-    """The handoff's task was still open the day after its due date (noted once per task)."""
-
-    service: ClassVar[str] = "notify"
-
-    handoff_id: str
-    due: date
-    status: Literal["requested", "accepted", "in-progress"] = Field(description="Its FHIR Task status that day.")
-
-
 class HandoffStarted(DomainEvent):
     """The owner organisation started work on the handoff's task (FHIR Task status in-progress)."""
 
@@ -130,3 +120,13 @@ class ChecklistItemChecked(DomainEvent):
     handoff_id: str
     item: str
     checked_by: OrgId
+
+
+class HandoffOverdue(DomainEvent):
+    """The handoff's task was still open the day after its due date (noted once per task)."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    due: date
+    status: Literal["requested", "accepted", "in-progress"] = Field(description="Its FHIR Task status that day.")

@@ -106,6 +106,8 @@ class ChecklistItemTicked(DomainEvent):
 class TaskChange(BaseModel):
     """What every notice of a change says about the task (a mixin of fields, not an event type)."""
 
+    service: ClassVar[str] = "notify"
+
     task_id: str
     kind: HandoffKind
     requester: OrgId
@@ -119,52 +121,33 @@ class TaskChange(BaseModel):
     escalates: str | None = Field(default=None, description="For an escalation: the task_id of the task it escalates.")
 
 
-class TaskOpenedNotice(DomainEvent, TaskChange):
-    """To the requester: the task it asked for was opened for its owner (who receives TaskOpened)."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "opened"
-
-
-class TaskAcceptedNotice(DomainEvent, TaskChange):
-    """To owner and requester: the owner accepted the task."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "accepted"
+def _notice(name: str, change: str, doc: str) -> type[DomainEvent]:
+    """A notice type that says no more than `TaskChange`: its name, its change and what it tells whom."""
+    namespace = {"__doc__": doc, "__module__": __name__, "__annotations__": {"change": ClassVar[str]}, "change": change}
+    return type(name, (DomainEvent, TaskChange), namespace)
 
 
-class TaskDeclinedNotice(DomainEvent, TaskChange):
-    """To owner and requester: the owner declined the task, with the reason."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "declined"
-
-
-class TaskStartedNotice(DomainEvent, TaskChange):
-    """To owner and requester: the owner started work on the task (in-progress)."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "started"
-
-
-class TaskCompletedNotice(DomainEvent, TaskChange):
-    """To owner and requester: the task was completed (an escalation: the task it escalates was taken up)."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "completed"
-
-
-class TaskCancelledNotice(DomainEvent, TaskChange):
-    """To owner and requester: the task was cancelled, with the reason (by its requester, or by the system)."""
-
-    service: ClassVar[str] = "notify"
-    change: ClassVar[str] = "cancelled"
+TaskOpenedNotice = _notice(
+    "TaskOpenedNotice", "opened", "To the requester: the task it asked for was opened for its owner (who receives TaskOpened)."
+)
+TaskAcceptedNotice = _notice("TaskAcceptedNotice", "accepted", "To owner and requester: the owner accepted the task.")
+TaskDeclinedNotice = _notice("TaskDeclinedNotice", "declined", "To owner and requester: the owner declined the task, with the reason.")
+TaskStartedNotice = _notice(
+    "TaskStartedNotice", "started", "To owner and requester: the owner started work on the task (in-progress)."
+)
+TaskCompletedNotice = _notice(
+    "TaskCompletedNotice", "completed",
+    "To owner and requester: the task was completed (an escalation: the task it escalates was taken up).",
+)
+TaskCancelledNotice = _notice(
+    "TaskCancelledNotice", "cancelled",
+    "To owner and requester: the task was cancelled, with the reason (by its requester, or by the system).",
+)
 
 
 class TaskOverdueNotice(DomainEvent, TaskChange):
     """To owner and requester: the task was still open the day after its due date."""
 
-    service: ClassVar[str] = "notify"
     change: ClassVar[str] = "overdue"
 
     overdue_since: date
@@ -173,7 +156,6 @@ class TaskOverdueNotice(DomainEvent, TaskChange):
 class TaskEscalatedNotice(DomainEvent, TaskChange):
     """To owner and requester: nobody accepted the task in time, so it was escalated (one step of the chain)."""
 
-    service: ClassVar[str] = "notify"
     change: ClassVar[str] = "escalated"
 
     escalated_to: OrgId
