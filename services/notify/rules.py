@@ -220,7 +220,8 @@ def escalation_step(case: NotifyCase, task: Task, day: date, directory: Director
     the owner organisation's own coordinator (`Directory.own_coordinator`: for a task of Nidos, Nidos'
     own), due after `escalation_due_weeks`; the day after that escalation's due date, with the task still
     not accepted, the municipality's integral meeting (its coordinator, regie-gm…), due after
-    `escalation_integral_due_weeks`. Each step once; an escalation is never escalated itself."""
+    `escalation_integral_due_weeks`. Each step once; an escalation is never escalated itself, and a
+    task escalated before the chain existed (no step) is not escalated again."""
     if task.status != "requested" or task.kind in NOT_ESCALATED:
         return []
     code = municipality_of(task.owner) or task.municipality
@@ -229,7 +230,7 @@ def escalation_step(case: NotifyCase, task: Task, day: date, directory: Director
         return []
     settings = directory.settings_for(code if directory.of(code) else task.municipality)
     steps = tuple(step for step, _ in task.escalations)
-    if not steps and day > task.due:
+    if not task.escalated and day > task.due:
         owner, weeks, step = directory.own_coordinator(task.owner), settings.escalation_due_weeks, "own-coordinator"
     elif steps == ("own-coordinator",) and day > case.tasks[task.escalations[0][1]].due:
         owner, weeks, step = local.coordinator, settings.escalation_integral_due_weeks, "integral-meeting"

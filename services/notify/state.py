@@ -47,7 +47,7 @@ class Task:
     escalated_to: str | None = None
     escalates: str | None = None  # for an escalation: the task it escalates
     escalation_step: str | None = None  # for an escalation: own-coordinator or integral-meeting
-    escalations: tuple[tuple[str | None, str | None], ...] = ()  # (step, escalation task id) of each step taken
+    escalations: tuple[tuple[str, str | None], ...] = ()  # (step, escalation task id) of each step taken
     overdue: bool = False  # still open the day after its due date (noted once)
     checked: tuple[str, ...] = ()  # checklist items ticked, in the order they were ticked
     status_reason: str | None = None  # why it was declined or cancelled
@@ -125,7 +125,8 @@ def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
         case HandoffEscalated():
             task = case.tasks[event.handoff_id]
             task.escalated, task.escalated_to = True, event.escalated_to
-            task.escalations = (*task.escalations, (event.step, event.escalation_id))
+            if event.step is not None:  # stored before the chain: one escalation, the last
+                task.escalations = (*task.escalations, (event.step, event.escalation_id))
         case HandoffOverdue():
             case.tasks[event.handoff_id].overdue = True
         case ResidencePermitGranted() | ParentsArrived() | HousingAssigned():

@@ -143,3 +143,13 @@ def test_a_replay_gives_the_same_chain() -> None:
     raised(s, s.day(DUE + timedelta(days=1)))
     assert rules.on_day(s.case, DUE + timedelta(days=1), DIRECTORY) == []
     assert state.empty("x").tasks == {}
+
+
+def test_a_task_escalated_before_the_chain_existed_is_not_escalated_again() -> None:
+    from contracts.events import HandoffEscalated, derive_on_day
+
+    s = delivered(requested())
+    legacy = HandoffEscalated(handoff_id="h-1", escalated_to="regie-gm0855", overdue_since=DUE + timedelta(days=1))
+    s.store([derive_on_day(legacy, s.case_id, DUE + timedelta(days=1), "handoff-escalated", "notify", "h-1")])
+    assert s.case.tasks["h-1"].escalations == ()
+    assert types_of(s.days(DUE + timedelta(days=1), DUE + 20 * WEEK)) == ["HandoffOverdue"]
