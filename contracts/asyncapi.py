@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts import subjects
 from contracts.envelope import CloudEvent
-from contracts.events import EVENT_TYPES, DomainEvent
+from contracts.events import EVENT_TYPES, TASK_CHANGES, DomainEvent
 from contracts.examples import example_of, reportable_types
 from contracts.ids import ORGANISATION_KINDS
 from contracts.inbox import MAX_MESSAGE_BYTES, REJECTION_CODES
@@ -23,8 +23,9 @@ from contracts.versions import all_models, accepted_until
 ASYNCAPI_VERSION = "3.0.0"
 # The version of the whole contract (docs/versioning.md): the minor goes up when an event type or version is
 # added, the major when a version stops being accepted. 1.1.0: HousingAssigned v2. 1.2.0: plausible ranges of
-# dates (out-of-range), too-deep, personal-data in free text, a too-large report is not copied back.
-DOCUMENT_VERSION = "1.2.0"
+# dates (out-of-range), too-deep, personal-data in free text, a too-large report is not copied back. 1.3.0: a
+# notice of every change of a task to its owner and requester (Task…Notice), HandoffOverdue, the escalation chain.
+DOCUMENT_VERSION = "1.3.0"
 SCHEMA_REF = "#/components/schemas/{model}"
 
 # The headers of a rejection (services/runtime/rejections.py writes them; a test keeps both equal).
@@ -199,6 +200,22 @@ def build() -> dict[str, Any]:
         {"org": "The organisation that owns the task."},
     )
     operations["send-task"] = _operation("send", "tasks", [task], "A handoff becomes a task for its new owner.")
+
+    notices = [name for change in TASK_CHANGES.values() for name in change if name != "TaskOpened"]
+    notice_keys = [key(name, EVENT_TYPES[name].version) for name in notices]
+    channels["task-notices"] = _channel(
+        subjects.tasks("{org}", "{noticeType}"),
+        "Every change of a task, told to its owner and to its requester (stream AMV_TASKS; the same by webhook, "
+        "docs/webhooks.md): opened (to the requester; the owner gets TaskOpened), accepted, declined, started, "
+        "completed, cancelled, overdue, escalated. Subscribe to amv.tasks.<own org>.> for all of them. "
+        "Not yet: reassigned (a named key worker does not exist yet).",
+        {name: f"#/components/messages/{name}" for name in notice_keys},
+        {"org": "The organisation told: the task's owner or its requester.",
+         "noticeType": "The change: " + ", ".join(notices) + "."},
+    )
+    operations["send-task-notice"] = _operation(
+        "send", "task-notices", notice_keys, "A change of a task is told to its owner and its requester."
+    )
 
     stored = [key(m.event_type, m.version) for m in all_models()]
     channels["event-store"] = _channel(

@@ -149,8 +149,15 @@ DERIVED_DATES: dict[tuple[str, str], str] = {
     ("HandoffNotified", "due"): "the `due` of its HandoffRequested",
     ("HandoffEscalated", "overdue_since"): "the `due` of its handoff",
     ("TaskOpened", "due"): "the `due` of its HandoffRequested",
+    ("HandoffOverdue", "due"): "the `due` of its handoff",
     ("DayStarted", "date"): "the day of the clock (contracts/clock.py)",
 }
+# The notices of a task's changes (contracts/events/tasks.py) repeat the task's `due`; overdue and
+# escalated notices say since when: the day after it.
+for _notice in ("Opened", "Accepted", "Declined", "Started", "Completed", "Cancelled", "Overdue", "Escalated"):
+    DERIVED_DATES[(f"Task{_notice}Notice", "due")] = "the `due` of its HandoffRequested"
+    if _notice in ("Overdue", "Escalated"):
+        DERIVED_DATES[(f"Task{_notice}Notice", "overdue_since")] = "the day after the task's `due`"
 
 
 def date_fields(schema: dict[str, Any]) -> Iterator[str]:

@@ -183,6 +183,14 @@ When the system asks your organisation to take over, a `TaskOpened` arrives on
 `amv.tasks.<your org>.TaskOpened` (subscribe to `amv.tasks.<your org>.>`). You answer it by reporting
 `TaskAccepted`, `TaskDeclined`, `TaskStarted`, `ChecklistItemTicked`, `TaskCompleted` (or, as its
 requester, `TaskCancelled`) with its `task_id` and the same case id, like any other report below.
+
+Every change of a task is told to its owner and to its requester, each on its own subject
+`amv.tasks.<org>.<Notice>` (and by webhook, `docs/webhooks.md`): `TaskOpenedNotice` (to the
+requester), `TaskAcceptedNotice`, `TaskDeclinedNotice`, `TaskStartedNotice`, `TaskCompletedNotice`,
+`TaskCancelledNotice`, `TaskOverdueNotice` and `TaskEscalatedNotice`, each with the task's `status`
+after the change, who made it (`by`) and why (`reason`). A task nobody accepted in time is escalated
+first to the owner's own coordinator, then to the municipality's integral meeting (a task of kind
+`escalation` with `escalates` and `escalation_step`); it closes itself once the task is answered.
 """
 
 

@@ -180,7 +180,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
         await wait_until_idle(nc)
         await start_day(nc, day)
         await wait_until_idle(nc)
-        for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
+        for msg in await read_stream(nc, TASKS_STREAM, subjects.tasks("*", "TaskOpened")):
             task = json.loads(msg.data)
             scenario = scenario_of.get(task["subject"])
             if scenario is None or task["id"] in seen_tasks:
@@ -197,7 +197,7 @@ async def play(nc: NATS, start: date, days: int, plays: list[Scenario], run_id: 
 async def summary(nc: NATS, cases: dict[str, str], plays: list[Scenario]) -> dict:
     """What the demo shows: per organisation the tasks it received, and every case's timeline."""
     per_org: dict[str, list[dict]] = defaultdict(list)
-    for msg in await read_stream(nc, TASKS_STREAM, f"{subjects.TASKS_PREFIX}.>"):
+    for msg in await read_stream(nc, TASKS_STREAM, subjects.tasks("*", "TaskOpened")):
         task = json.loads(msg.data)
         if task["subject"] in cases:
             t = task["data"]

@@ -58,17 +58,28 @@ from contracts.events.handoffs import (
     HandoffDeclined,
     HandoffEscalated,
     HandoffNotified,
+    HandoffOverdue,
     HandoffRequested,
     HandoffStarted,
 )
 from contracts.events.tasks import (
+    TASK_CHANGES,
     ChecklistItemTicked,
     TaskAccepted,
+    TaskAcceptedNotice,
     TaskCancelled,
+    TaskCancelledNotice,
+    TaskChangeKind,
     TaskCompleted,
+    TaskCompletedNotice,
     TaskDeclined,
+    TaskDeclinedNotice,
+    TaskEscalatedNotice,
     TaskOpened,
+    TaskOpenedNotice,
+    TaskOverdueNotice,
     TaskStarted,
+    TaskStartedNotice,
 )
 from contracts.events.days import DayStarted
 from contracts.events.registry import EVENT_TYPES, event_class, inbox_types

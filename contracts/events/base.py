@@ -113,6 +113,9 @@ HandoffKind = Literal[
     "support-gap",
     "escalation",
 ]
+EscalationStep = Literal["own-coordinator", "integral-meeting"]
+"""The chain of an overdue task: first the owner organisation's own coordinator, then the municipality's
+integral meeting (its coordinator, regie-gm…). docs/rules.md rule 14."""
 EducationLevel = Literal["isk", "full-time", "part-time", "none"]
 Decision = Literal["approved", "rejected"]
 HousingKind = Literal["family-home", "temporary-family-home", "azc"]

@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from contracts.events.base import DomainEvent, FreeText, HandoffKind
+from contracts.events.base import DomainEvent, EscalationStep, FreeText, HandoffKind
 from contracts.events.intake import LanguageNeeds
 from contracts.ids import MunicipalityCode, OrgId
 
@@ -25,6 +25,7 @@ class HandoffRequested(DomainEvent):
     invited: tuple[OrgId, ...] = ()
     checklist: tuple[str, ...] = ()
     escalates: str | None = Field(default=None, description="For an escalation: the handoff it escalates.")
+    escalation_step: EscalationStep | None = Field(default=None, description="For an escalation: its step of the chain.")
 
 
 class HandoffNotified(DomainEvent):
@@ -41,6 +42,8 @@ class HandoffNotified(DomainEvent):
     invited: tuple[OrgId, ...] = ()
     checklist: tuple[str, ...] = ()
     channel: Literal["nats"] = "nats"
+    escalates: str | None = Field(default=None, description="For an escalation: the handoff it escalates.")
+    escalation_step: EscalationStep | None = Field(default=None, description="For an escalation: its step of the chain.")
     language: LanguageNeeds | None = Field(default=None, description="The family's language needs, when reported.")
     language_support_missing: bool = Field(
         default=False, description="The family needs an interpreter or key person and none is arranged."
@@ -67,22 +70,27 @@ class HandoffDeclined(DomainEvent):
 
 
 class HandoffCompleted(DomainEvent):
-    """The owner organisation completed the handoff's task."""
+    """The owner organisation completed the handoff's task; or an escalation resolved itself because the
+    task it escalates was accepted or completed (then `completed_by` is the organisation that did so)."""
 
     service: ClassVar[str] = "notify"
 
     handoff_id: str
     completed_by: OrgId
+    reason: FreeText | None = Field(default=None, description="Why, when the system completed it (an escalation resolved).")
 
 
 class HandoffEscalated(DomainEvent):
-    """Nobody accepted the handoff by its due date: escalated to the municipality's coordinator."""
+    """Nobody accepted the handoff by its due date: escalated, one step of the chain at a time (first the
+    owner organisation's own coordinator, then the municipality's integral meeting; docs/rules.md rule 14)."""
 
     service: ClassVar[str] = "notify"
 
     handoff_id: str
     escalated_to: OrgId
     overdue_since: date
+    step: EscalationStep | None = Field(default=None, description="The step of the chain; none before the chain existed.")
+    escalation_id: str | None = Field(default=None, description="The escalation task's id (its handoff_id).")
 
 
 class HandoffStarted(DomainEvent):
@@ -112,3 +120,13 @@ class ChecklistItemChecked(DomainEvent):
     handoff_id: str
     item: str
     checked_by: OrgId
+
+
+class HandoffOverdue(DomainEvent):
+    """The handoff's task was still open the day after its due date (noted once per task)."""
+
+    service: ClassVar[str] = "notify"
+
+    handoff_id: str
+    due: date
+    status: Literal["requested", "accepted", "in-progress"] = Field(description="Its FHIR Task status that day.")

@@ -52,7 +52,7 @@ def timeline(
 
 async def tasks_of(nc: NATS, org: str) -> list[dict]:
     """The tasks delivered to `org` (AMV_TASKS) and where each stands now (notify's fold of its case)."""
-    delivered = [decode(m.data) for m in await read_stream(nc, provision.TASKS_STREAM, f"{subjects.TASKS_PREFIX}.{org}.>")]
+    delivered = [decode(m.data) for m in await read_stream(nc, provision.TASKS_STREAM, subjects.tasks(org, "TaskOpened"))]
     cases = sorted({task.subject for task in delivered})
     found = []
     with progress() as bar:

@@ -1,5 +1,6 @@
-"""notify's wiring: handoff requests from the store become tasks on amv.tasks.<owner>.…, the
-owners' answers from their inboxes are recorded, and overdue tasks are escalated when a day starts.
+"""notify's wiring: handoff requests from the store become tasks on amv.tasks.<owner>.…, every
+change of a task is told to its owner and requester on amv.tasks.<org>.…, the owners' answers
+from their inboxes are recorded, and overdue tasks are escalated when a day starts.
 The handoff desk, where organisations see and answer their tasks, is services/desk."""
 
 from nats.aio.client import Client as NATS
@@ -7,7 +8,8 @@ from nats.aio.client import Client as NATS
 from contracts import subjects
 from contracts.envelope import CloudEvent
 from services.notify.decider import decider
-from services.notify import rules
+from services.notify.messages import task_messages
+from services.notify.state import NotifyCase
 from services.notify.delivery import WebhookDelivery
 from services.runtime.eventstore import encode
 from services.runtime.application import build_app
@@ -32,17 +34,17 @@ class NotifyService(ServiceRuntime):
             await self.webhooks.stop()
         await super().stop()
 
-    async def before_append(self, events: list[CloudEvent]) -> None:
-        """Deliver the task of every HandoffNotified before recording it (at least once)."""
-        for event in events:
-            if event.event_type == "HandoffNotified":
-                await self.deliver_task(rules.task_message(event))
+    async def before_append(self, events: list[CloudEvent], case: NotifyCase) -> None:
+        """Deliver every change of a task to its owner and its requester before recording it (at
+        least once): the task of a HandoffNotified, a notice of every other change (messages.py)."""
+        for recipient, message in task_messages(case, events):
+            await self.deliver_task(recipient, message)
 
-    async def deliver_task(self, task: CloudEvent) -> None:
+    async def deliver_task(self, recipient: str, message: CloudEvent) -> None:
         await self.js.publish(
-            subjects.tasks(task.data["owner"], task.event_type),
-            encode(task),
-            headers={"Nats-Msg-Id": task.id},
+            subjects.tasks(recipient, message.event_type),
+            encode(message),
+            headers={"Nats-Msg-Id": message.id},
             timeout=self.settings.publish_ack_timeout_s,
         )
 

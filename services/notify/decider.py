@@ -16,10 +16,10 @@ decider = Decider.of(
         "Turned18": rules.react,  # §2.3: at 18 an open court-petition task is closed with the reason
     },
     folds=frozenset({
-        "HandoffRequested", "HandoffNotified", "HandoffEscalated", *ANSWERS,
+        "HandoffRequested", "HandoffNotified", "HandoffEscalated", "HandoffOverdue", *ANSWERS,
         "ResidencePermitGranted", "ParentsArrived", "LanguageNeedsReported",  # intake's facts
         "HousingAssigned", "FamilyRelocated",  # housing's facts
         "SupportGapDetected", "SupportGapClosed", "Turned18",  # guardianship's facts
     }),
-    emits=frozenset({"HandoffNotified", "HandoffEscalated", "HandoffRequested", *ANSWERS}),
+    emits=frozenset({"HandoffNotified", "HandoffEscalated", "HandoffOverdue", "HandoffRequested", *ANSWERS}),
 )

@@ -1,5 +1,7 @@
-"""Webhook delivery on JetStream: every task on amv.tasks.<owner>.… is POSTed to the owner's
-webhooks (deploy/organisations.yaml `channels`), at least once, with exponential backoff and jitter.
+"""Webhook delivery on JetStream: every message on amv.tasks.<org>.… (a task, or a notice of a
+task's change, for its owner or its requester) is POSTed to the webhooks of <org> that subscribed to
+it (deploy/organisations.yaml `channels`: `changes`, `roles`), at least once, with exponential
+backoff and jitter.
 
 Nothing is kept in memory. The durable consumer `notify-webhooks` on AMV_TASKS hands each task
 over; the handler POSTs it to each of the owner's webhooks that has not received it yet, then
@@ -48,6 +50,7 @@ from services.notify.webhooks import (
     owner_and_type,
     resolve_targets,
     retry_delay_s,
+    subscribed,
 )
 from services.runtime import provision
 from services.runtime.consumer import Puller
@@ -174,7 +177,7 @@ class WebhookDelivery:
             return DEAD_LETTERED
         owner = route[0]
         structlog.contextvars.bind_contextvars(delivery_id=task.id, owner=owner)
-        targets = self.targets.get(owner, ())
+        targets = subscribed(self.targets.get(owner, ()), task, owner)
         if not targets:
             await msg.ack_sync()
             return "no-webhooks"

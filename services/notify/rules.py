@@ -1,13 +1,15 @@
 """notify's decisions: every handoff request becomes a task for its owner; only the owner works
-it and only the requester withdraws it, along the HL7 FHIR Task states; a task nobody accepted in
-time is escalated, once; a task that can no longer be done is closed with the reason (at 18).
+it and only the requester withdraws it, along the HL7 FHIR Task states; a task still open after its
+due date is noted overdue; a task nobody accepted in time is escalated along a chain (the owner's
+own coordinator, then the municipality's integral meeting), and an escalation resolves itself when
+that task is answered; a task that can no longer be done is closed with the reason (at 18).
 
 Numbers the source document does not give are local policy, read from the directory's settings
 (`directory.settings_for(municipality)`, services/runtime/rulesettings.py; docs/rules.md)."""
 
 from datetime import date, timedelta
 
-from contracts.envelope import CloudEvent
+from contracts.envelope import CloudEvent, derived_event_id
 from contracts.events import (
     ChecklistItemChecked,
     ChecklistItemTicked,
@@ -18,6 +20,7 @@ from contracts.events import (
     HandoffDeclined,
     HandoffEscalated,
     HandoffNotified,
+    HandoffOverdue,
     HandoffRequested,
     HandoffStarted,
     TaskAccepted,
@@ -33,7 +36,6 @@ from contracts.events import (
 )
 from contracts.ids import municipality_of
 from contracts.inbox import Rejection, Report
-from services.handoffs import requested_on_day
 from services.notify.state import NotifyCase, Task
 from services.runtime.directory import Directory
 
@@ -85,14 +87,13 @@ def closed_at_18(case: NotifyCase, turned: CloudEvent) -> list[CloudEvent]:
     with that reason (issue 15, point 8)."""
     birthday = Turned18.model_validate(turned.data).birthday
     reason = f"the young person turned 18 on {birthday.isoformat()}: guardianship ended, nothing left to transfer"
-    return [
-        derive(
-            HandoffCancelled(handoff_id=task.task_id, cancelled_by=task.requester, reason=reason),
-            turned, f"closed-at-18-{task.task_id}", SERVICE,
-        )
-        for task in case.tasks.values()
-        if task.kind in ENDS_AT_18 and task.is_open
-    ]
+    events = []
+    for task in case.tasks.values():
+        if task.kind in ENDS_AT_18 and task.is_open:
+            cancelled = HandoffCancelled(handoff_id=task.task_id, cancelled_by=task.requester, reason=reason)
+            events += [derive(cancelled, turned, f"closed-at-18-{task.task_id}", SERVICE)]
+            events += resolved_escalations(case, cancelled, turned)
+    return events
 
 
 def deliver(case: NotifyCase, event: CloudEvent) -> list[CloudEvent]:
@@ -108,6 +109,7 @@ def deliver(case: NotifyCase, event: CloudEvent) -> list[CloudEvent]:
         handoff_id=handoff.handoff_id, kind=handoff.kind, requester=handoff.requester, owner=handoff.owner,
         due=handoff.due, municipality=handoff.municipality, invited=handoff.invited, checklist=handoff.checklist,
         language=case.language, language_support_missing=case.language is not None and case.language.support_missing,
+        escalates=handoff.escalates, escalation_step=handoff.escalation_step,
     )
     return [derive(notified, event, "handoff-notified", SERVICE)]
 
@@ -120,7 +122,8 @@ def task_message(notified: CloudEvent) -> CloudEvent:
     task = TaskOpened(
         task_id=event.handoff_id, kind=event.kind, requester=event.requester, owner=event.owner, due=event.due,
         invited=event.invited, checklist=event.checklist, language=event.language,
-        language_support_missing=event.language_support_missing,
+        language_support_missing=event.language_support_missing, escalates=event.escalates,
+        escalation_step=event.escalation_step,
     )
     return derive(task, notified, "task-opened", SERVICE)
 
@@ -143,7 +146,11 @@ def decide(case: NotifyCase, report: Report, directory: Directory) -> list[Cloud
     refusal = check_answer(task, answer, report.org)
     if refusal is not None:
         return refusal
-    return [derive(recorded_answer(task, answer, report.org), report.envelope, f"answer-{answer.event_type}", SERVICE)]
+    recorded = recorded_answer(task, answer, report.org)
+    return [
+        derive(recorded, report.envelope, f"answer-{answer.event_type}", SERVICE),
+        *resolved_escalations(case, recorded, report.envelope),
+    ]
 
 
 def check_answer(task: Task, answer: DomainEvent, org: str) -> Rejection | None:
@@ -195,30 +202,84 @@ def recorded_answer(task: Task, answer: DomainEvent, org: str) -> DomainEvent:
 
 
 def on_day(case: NotifyCase, day: date, directory: Directory) -> list[CloudEvent]:
-    """§4.4, never let a case fall between two organisations: a task still not accepted after its
-    due date is escalated to the coordinator of the owner's municipality, once per task; the
-    escalation is due after the local-policy `escalation_due_weeks`."""
+    """§4.4, never let a case fall between two organisations: a task still open the day after its due
+    date is noted overdue, once; a task still not accepted then is escalated along the chain
+    (`escalation_step`)."""
     events: list[CloudEvent] = []
-    for task in case.tasks.values():
-        if task.status != "requested" or task.escalated or task.kind in NOT_ESCALATED or day <= task.due:
-            continue
-        code = municipality_of(task.owner) or task.municipality
-        local = directory.of(code) or directory.of(task.municipality)
-        if local is None:
-            continue
-        overdue_since = task.due + timedelta(days=1)
-        events.append(
-            derive_on_day(
-                HandoffEscalated(handoff_id=task.task_id, escalated_to=local.coordinator, overdue_since=overdue_since),
-                case.case_id, day, "handoff-escalated", SERVICE, key=task.task_id,
-            )
-        )
-        events.append(
-            requested_on_day(
-                case.case_id, day, "escalation", SERVICE, key=task.task_id, kind="escalation", requester=task.owner,
-                owner=local.coordinator, due=day + timedelta(weeks=directory.settings_for(code if directory.of(code) else task.municipality).escalation_due_weeks),
-                municipality=task.municipality,
-                escalates=task.task_id,
-            )
-        )
+    for task in list(case.tasks.values()):
+        if task.is_open and not task.overdue and day > task.due:
+            overdue = HandoffOverdue(handoff_id=task.task_id, due=task.due, status=task.status)
+            events.append(derive_on_day(overdue, case.case_id, day, "handoff-overdue", SERVICE, key=task.task_id))
+        events += escalation_step(case, task, day, directory)
     return events
+
+
+def escalation_step(case: NotifyCase, task: Task, day: date, directory: Directory) -> list[CloudEvent]:
+    """The next step of the chain for a task nobody accepted in time, raised by the system in the name
+    of the municipality's coordinator (never in the late organisation's): the day after the due date,
+    the owner organisation's own coordinator (`Directory.own_coordinator`: for a task of Nidos, Nidos'
+    own), due after `escalation_due_weeks`; the day after that escalation's due date, with the task still
+    not accepted, the municipality's integral meeting (its coordinator, regie-gm…), due after
+    `escalation_integral_due_weeks`. Each step once; an escalation is never escalated itself, and a
+    task escalated before the chain existed (no step) is not escalated again."""
+    if task.status != "requested" or task.kind in NOT_ESCALATED:
+        return []
+    code = municipality_of(task.owner) or task.municipality
+    local = directory.of(code) or directory.of(task.municipality)
+    if local is None:
+        return []
+    settings = directory.settings_for(code if directory.of(code) else task.municipality)
+    steps = tuple(step for step, _ in task.escalations)
+    if not task.escalated and day > task.due:
+        owner, weeks, step = directory.own_coordinator(task.owner), settings.escalation_due_weeks, "own-coordinator"
+    elif steps == ("own-coordinator",) and day > case.tasks[task.escalations[0][1]].due:
+        owner, weeks, step = local.coordinator, settings.escalation_integral_due_weeks, "integral-meeting"
+    else:
+        return []
+    key = task.task_id if step == "own-coordinator" else f"{task.task_id}/{step}"
+    rule = "escalation" if step == "own-coordinator" else "escalation-integral"
+    escalation = HandoffRequested(
+        handoff_id=derived_event_id(f"{case.case_id}/{key}", rule), kind="escalation", requester=local.coordinator,
+        owner=owner, due=day + timedelta(weeks=weeks), municipality=task.municipality, escalates=task.task_id,
+        escalation_step=step,
+    )
+    escalated = HandoffEscalated(
+        handoff_id=task.task_id, escalated_to=owner, overdue_since=task.due + timedelta(days=1), step=step,
+        escalation_id=escalation.handoff_id,
+    )
+    return [
+        derive_on_day(escalated, case.case_id, day, "handoff-escalated", SERVICE, key=key),
+        derive_on_day(escalation, case.case_id, day, rule, SERVICE, key),
+    ]
+
+
+# How an escalation resolves itself when the task it escalates is answered: its goal is reached
+# (the task was taken up: completed) or gone (the task was declined or cancelled: cancelled).
+RESOLVED_BY = {
+    "HandoffAccepted": ("completed", "accepted", "accepted_by"),
+    "HandoffCompleted": ("completed", "completed", "completed_by"),
+    "HandoffDeclined": ("cancelled", "declined", "declined_by"),
+    "HandoffCancelled": ("cancelled", "cancelled", "cancelled_by"),
+}
+
+
+def resolved_escalations(case: NotifyCase, change: DomainEvent, cause: CloudEvent) -> list[CloudEvent]:
+    """§4.4: an escalation is about a task nobody took up. When that task is accepted or completed,
+    its open escalations are completed; when it is declined or cancelled, they are cancelled, in the
+    name of whoever raised them; each with the reason. One not delivered yet is cancelled, so it
+    never arrives."""
+    if change.event_type not in RESOLVED_BY:
+        return []
+    outcome, what, by_field = RESOLVED_BY[change.event_type]
+    task_id, by = getattr(change, "handoff_id"), getattr(change, by_field)
+    resolved = []
+    for escalation in case.tasks.values():
+        if escalation.escalates != task_id or not (escalation.is_open or escalation.status == "draft"):
+            continue
+        reason = f"resolved: the escalated task was {what} by {by}"
+        if outcome == "completed" and escalation.status != "draft":
+            event: DomainEvent = HandoffCompleted(handoff_id=escalation.task_id, completed_by=by, reason=reason)
+        else:
+            event = HandoffCancelled(handoff_id=escalation.task_id, cancelled_by=escalation.requester, reason=reason)
+        resolved.append(derive(event, cause, f"escalation-resolved-{escalation.task_id}", SERVICE))
+    return resolved

@@ -14,6 +14,7 @@ from contracts.events import (
     HandoffDeclined,
     HandoffEscalated,
     HandoffNotified,
+    HandoffOverdue,
     HandoffRequested,
     HandoffStarted,
     HousingAssigned,
@@ -45,6 +46,9 @@ class Task:
     escalated: bool = False
     escalated_to: str | None = None
     escalates: str | None = None  # for an escalation: the task it escalates
+    escalation_step: str | None = None  # for an escalation: own-coordinator or integral-meeting
+    escalations: tuple[tuple[str, str | None], ...] = ()  # (step, escalation task id) of each step taken
+    overdue: bool = False  # still open the day after its due date (noted once)
     checked: tuple[str, ...] = ()  # checklist items ticked, in the order they were ticked
     status_reason: str | None = None  # why it was declined or cancelled
 
@@ -95,7 +99,7 @@ def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
                 event.handoff_id,
                 Task(
                     event.handoff_id, event.kind, event.requester, event.owner, event.due, event.municipality,
-                    event.invited, event.checklist, escalates=event.escalates,
+                    event.invited, event.checklist, escalates=event.escalates, escalation_step=event.escalation_step,
                 ),
             )
         case HandoffNotified():
@@ -119,8 +123,12 @@ def apply(case: NotifyCase, envelope: CloudEvent) -> NotifyCase:
         case LanguageNeedsReported():
             case.language = event.needs()
         case HandoffEscalated():
-            case.tasks[event.handoff_id].escalated = True
-            case.tasks[event.handoff_id].escalated_to = event.escalated_to
+            task = case.tasks[event.handoff_id]
+            task.escalated, task.escalated_to = True, event.escalated_to
+            if event.step is not None:  # stored before the chain: one escalation, the last
+                task.escalations = (*task.escalations, (event.step, event.escalation_id))
+        case HandoffOverdue():
+            case.tasks[event.handoff_id].overdue = True
         case ResidencePermitGranted() | ParentsArrived() | HousingAssigned():
             case.municipalities.add(event.municipality)
         case FamilyRelocated():

@@ -1,7 +1,8 @@
-"""Webhook delivery, the pure parts: which webhooks an organisation has, how a delivery is signed,
-and when a failed one is tried again. No I/O here; `delivery.py` does the sending.
+"""Webhook delivery, the pure parts: which webhooks an organisation has and which messages each
+subscribed to, how a delivery is signed, and when a failed one is tried again. No I/O here;
+`delivery.py` does the sending.
 
-A task is POSTed as a structured-mode CloudEvent (`application/cloudevents+json`), the exact bytes
+A task or a notice of its change is POSTed as a structured-mode CloudEvent (`application/cloudevents+json`), the exact bytes
 that were published on amv.tasks.<owner>.<EventType>, signed per Standard Webhooks
 (https://www.standardwebhooks.com/, the `standardwebhooks` package), with these headers:
 
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from standardwebhooks.webhooks import Webhook
 
 from contracts import subjects
+from contracts.envelope import CloudEvent
 from services.runtime.directory import Directory, WebhookChannel
 from services.runtime.provision import WEBHOOKS_PREFIX
 
@@ -88,6 +90,13 @@ class WebhookTarget:
 def webhooks_of(directory: Directory, org: str) -> tuple[WebhookChannel, ...]:
     """The webhooks the directory lists for `org` (none: it receives its tasks on NATS only)."""
     return tuple(channel for channel in directory.channels.get(org, ()) if channel.type == "webhook")
+
+
+def subscribed(targets: tuple[WebhookTarget, ...], message: CloudEvent, org: str) -> tuple[WebhookTarget, ...]:
+    """The webhooks of `org` that subscribed to `message`: to its change (opened, accepted, …) and to
+    changes of tasks `org` has that role in (owner, requester), as an abonnement chooses kanalen."""
+    roles = {role for role in ("owner", "requester") if message.data.get(role) == org}
+    return tuple(target for target in targets if target.channel.wants(message.event_type, roles))
 
 
 def _read_key(environ: Mapping[str, str], where: str, variable: str, problems: list[str]) -> bytes | None:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, HttpUrl, PrivateAttr, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, StringConstraints, ValidationError, field_validator, model_validator
 
-from contracts.ids import MunicipalityCode, OrgId, organisation_kind
+from contracts.events.tasks import TASK_CHANGES, TaskChangeKind
+from contracts.ids import MunicipalityCode, OrgId, municipality_of, organisation_kind
 from services.runtime.rulesettings import RuleSettings
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "deploy" / "organisations.yaml"
@@ -71,9 +72,14 @@ ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
+TaskRole = Literal["owner", "requester"]
+
+
 class WebhookChannel(BaseModel):
-    """A webhook subscription, as in the VNG ZGW Notificaties API (Open Notificaties): every task of
-    the organisation is POSTed to `url` as a CloudEvent signed per Standard Webhooks (docs/webhooks.md).
+    """A webhook subscription, as in the VNG ZGW Notificaties API (Open Notificaties): the task
+    messages of the organisation are POSTed to `url` as CloudEvents signed per Standard Webhooks
+    (docs/webhooks.md). Like an abonnement on kanalen, it chooses the `changes` it wants (opened,
+    accepted, …; default all) and whether as the task's owner, its requester or both (`roles`).
     Secrets stay out of this file: the signing secret (`whsec_…`) is read from the environment
     variable `secret_env`; while it is being rotated, the one it replaces from `previous_secret_env`
     (every delivery then carries a signature with each, so a receiver with either verifies); the
@@ -87,6 +93,14 @@ class WebhookChannel(BaseModel):
     secret_env: EnvVarName
     previous_secret_env: EnvVarName | None = None
     authorization_env: EnvVarName | None = None
+    changes: tuple[TaskChangeKind, ...] = Field(default=tuple(TASK_CHANGES), min_length=1)
+    roles: tuple[TaskRole, ...] = Field(default=("owner", "requester"), min_length=1)
+
+    def wants(self, message_type: str, roles: set[str]) -> bool:
+        """Whether this subscription takes a task message of `message_type` for an organisation that is
+        the task's `roles` (owner, requester or both)."""
+        changes = {change for change, types in TASK_CHANGES.items() if message_type in types}
+        return bool(changes & set(self.changes)) and bool(roles & set(self.roles))
 
     @model_validator(mode="after")
     def _two_secrets_are_two_variables(self) -> "WebhookChannel":
@@ -115,6 +129,8 @@ class Directory(BaseModel):
     settings: RuleSettings = RuleSettings()  # local policy for every municipality (services/runtime/rulesettings.py)
     municipalities: dict[MunicipalityCode, Municipality]
     channels: dict[OrgId, list[Channel]] = {}
+    # The first step of the escalation chain: each organisation's own coordinator (rules.md rule 14).
+    own_coordinators: dict[OrgId, OrgId] = {}
     _settings_of: dict[str, RuleSettings] = PrivateAttr(default_factory=dict)  # per code with its own block
 
     @model_validator(mode="after")
@@ -145,6 +161,10 @@ class Directory(BaseModel):
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
                 raise ValueError(f"channels.{org}: two channels are named '{repeated[0]}': give each its own name")
+        for org, coordinator in self.own_coordinators.items():
+            for named in (org, coordinator):
+                if organisation_kind(named) is None:
+                    raise ValueError(f"own_coordinators.{org}: '{named}' is not an organisation id of a known kind")
         return self
 
     def of(self, code: str) -> Municipality | None:
@@ -167,6 +187,17 @@ class Directory(BaseModel):
     def settings_for(self, code: str | None) -> RuleSettings:
         """The local-policy numbers in `code`: the directory's, with the municipality's own block over them."""
         return self._settings_of.get(code or "", self.settings)
+
+    def own_coordinator(self, org: str) -> str:
+        """Who coordinates within `org`, the first step when a task of `org` is overdue: the directory's
+        `own_coordinators` entry; else a municipality's coordinator (regie-gm…) for the municipality
+        itself; else the organisation itself (its escalation lands in its own inbox, for its coordinator)."""
+        if org in self.own_coordinators:
+            return self.own_coordinators[org]
+        local = self.of(municipality_of(org) or "")
+        if local is not None and org == local.municipality:
+            return local.coordinator
+        return org
 
     def organisations(self) -> set[str]:
         orgs = set(self.national)

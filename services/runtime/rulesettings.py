@@ -51,7 +51,8 @@ class RuleSettings(BaseModel):
     # housing
     move_handover_due_weeks: Weeks = 4  # the network handovers after a move to another municipality
     # notify
-    escalation_due_weeks: Weeks = 1  # the coordinator's escalation task of an overdue handoff
+    escalation_due_weeks: Weeks = 1  # the own coordinator's escalation task; then the integral meeting's
+    escalation_integral_due_weeks: Weeks = 2  # the integral meeting's escalation task (it meets every two weeks)
     # monitoring: how long a reunification usually stays in a phase before the table asks why
     usual_wait_for_decision_weeks: Weeks = 26
     usual_dna_test_weeks: Weeks = 17

@@ -277,9 +277,10 @@ class ServiceRuntime:
         delivery, so at the latest ack_wait after this process started, plus a margin."""
         return max(0.0, self._started_at + self.settings.ack_wait_s + REDELIVERY_MARGIN_S - time.monotonic())
 
-    async def before_append(self, events: list[CloudEvent]) -> None:
-        """The side effect of a decision (a delivery), run before it is recorded: a crash in
-        between repeats it (at least once), never loses it. Most services have none."""
+    async def before_append(self, events: list[CloudEvent], case: Any) -> None:
+        """The side effect of a decision (a delivery), run before it is recorded, given the case state
+        it was decided on: a crash in between repeats it (at least once), never loses it. Most
+        services have none."""
 
     async def decide_and_append(self, case_id: str, decide: Callable[[Any], Decision]) -> Decision:
         """Decide on the case's state, append with the version check; on a conflict, do it again.
@@ -300,7 +301,7 @@ class ServiceRuntime:
             outcome = self.decider.checked(decide(case))
             if isinstance(outcome, Rejection) or not outcome:
                 return outcome
-            await self.before_append(outcome)
+            await self.before_append(outcome, case)
             try:
                 stored_at = await self.store.append(self.name, case_id, outcome, version)
             except VersionConflict:

@@ -223,7 +223,7 @@ async def report_a_case(nidos, case_id: str) -> None:
 async def stored_tasks(ops, case_ids: list[str]) -> Counter:
     """(case, owner, kind) of every task stored in AMV_TASKS about these cases, counted."""
     found = Counter()
-    for msg in await read_stream(ops, "AMV_TASKS", "amv.tasks.>"):
+    for msg in await read_stream(ops, "AMV_TASKS", "amv.tasks.*.TaskOpened"):
         task = json.loads(msg.data)
         if task["subject"] in case_ids:
             found[(task["subject"], msg.subject.split(".")[2], task["data"]["kind"])] += 1

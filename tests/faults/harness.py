@@ -433,7 +433,7 @@ async def examine(nc: NATS, cases: Iterable[Case]) -> Findings:
         found.check(all(ids[i] == 1 for i in partner_ids), f"{case.case_id}: a partner report is not stored exactly once")
     all_handoffs = set().union(*handoffs.values()) if handoffs else set()
     found.check(all(notified[h] == 1 for h in all_handoffs), "a handoff is not notified exactly once")
-    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", "amv.tasks.>")]
+    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", "amv.tasks.*.TaskOpened")]
     task_ids = Counter(t["data"]["task_id"] for t in tasks if t["subject"] in ours)
     found.tasks = sum(task_ids.values())
     found.check(set(task_ids) == all_handoffs, f"tasks {len(task_ids)} != handoffs {len(all_handoffs)}")

@@ -63,6 +63,24 @@ def seen_ids(events, decider) -> set[str]:
     return ids
 
 
+EMPTY = (None, False, [], (), {})
+
+
+def without_new_defaults(live, recorded):
+    """`live` without the keys the recorded read model does not have whose value is empty: a field
+    added since (an optional one of a contract, e.g. HandoffRequested.escalation_step, or of a
+    state, e.g. notify's Task.overdue), at its default, is not a difference."""
+    if isinstance(live, dict) and isinstance(recorded, dict):
+        return {
+            key: without_new_defaults(value, recorded.get(key))
+            for key, value in live.items()
+            if key in recorded or value not in EMPTY
+        }
+    if isinstance(live, list) and isinstance(recorded, list) and len(live) == len(recorded):
+        return [without_new_defaults(a, b) for a, b in zip(live, recorded, strict=True)]
+    return live
+
+
 @pytest.mark.parametrize("decider", [intake, guardianship, housing, notify], ids=lambda d: d.service)
 async def test_the_first_rounds_store_replays_to_the_same_read_models(nc, recorded, decider):  # noqa: F811
     await restore(nc, recorded)
@@ -78,6 +96,6 @@ async def test_the_first_rounds_store_replays_to_the_same_read_models(nc, record
             case_events = [e for e in events if e.subject == case_id]
             assert set(live.pop(id_field)) == seen_ids(case_events, decider)
             assert set(expected.pop(id_field)) >= seen_ids(case_events, decider)
-            assert live == expected, f"{decider.service} reads {case_id} differently"
+            assert without_new_defaults(live, expected) == expected, f"{decider.service} reads {case_id} differently"
     finally:
         await projection.stop()

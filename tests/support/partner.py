@@ -50,8 +50,8 @@ async def rejection_of(nc: NATS, inbox_seq: int, timeout_s: float = 10.0) -> Sto
 
 
 async def tasks_of_case(nc: NATS, org: str, case_id: str, kind: str | None = None) -> list[dict]:
-    """Every task stored for `org` about `case_id` (of `kind`, if given), in order."""
-    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", f"amv.tasks.{org}.>")]
+    """Every task opened for `org` (TaskOpened) about `case_id` (of `kind`, if given), in order."""
+    tasks = [json.loads(m.data) for m in await read_stream(nc, "AMV_TASKS", f"amv.tasks.{org}.TaskOpened")]
     return [t for t in tasks if t["subject"] == case_id and kind in (None, t["data"]["kind"])]
 
 

@@ -1,5 +1,5 @@
-"""notify's pure rules: one task per handoff, the FHIR transitions only the owner makes, and
-escalation of overdue tasks, once."""
+"""notify's pure rules: one task per handoff and the FHIR transitions only the owner makes (the
+escalation chain: test_escalation.py; what owner and requester hear: test_messages.py)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -106,36 +106,6 @@ def test_an_unknown_or_undelivered_task_is_refused() -> None:
     assert s.decide("wijkteam-gm0855", TaskAccepted(task_id="nope")).code == "unknown-task"
     s.store([requested("h-2")])  # requested, but not delivered yet
     assert s.decide("wijkteam-gm0855", TaskAccepted(task_id="h-2")).code == "unknown-task"
-
-
-def test_an_overdue_task_is_escalated_to_the_coordinator_once() -> None:
-    s = delivered(requested())
-    assert s.days(DUE - timedelta(days=3), DUE) == []
-    escalated = s.day(DUE + timedelta(days=1))
-    assert types_of(escalated) == ["HandoffEscalated", "HandoffRequested"]
-    [escalation] = data(escalated, "HandoffRequested")
-    assert (escalation.kind, escalation.owner, escalation.escalates) == ("escalation", "regie-gm0855", "h-1")
-    assert s.days(DUE + timedelta(days=2), DUE + timedelta(days=60)) == []
-
-
-def test_escalations_are_delivered_but_never_escalated_in_a_loop() -> None:
-    s = delivered(requested())
-    escalation = s.day(DUE + timedelta(days=1))[1]
-    assert types_of(s.react(escalation)) == ["HandoffNotified"]
-    assert s.days(DUE + timedelta(days=2), DUE + timedelta(days=90)) == []
-
-
-def test_an_accepted_or_declined_task_is_not_escalated() -> None:
-    s = delivered(requested("h-1"), requested("h-2"))
-    s.report("wijkteam-gm0855", TaskAccepted(task_id="h-1"))
-    s.report("wijkteam-gm0855", TaskDeclined(task_id="h-2", reason="not our area"))
-    assert s.days(DUE, DUE + timedelta(days=30)) == []
-
-
-def test_a_nidos_task_escalates_to_the_coordinator_of_the_cases_municipality() -> None:
-    s = delivered(requested(owner="nidos", kind="petition-guardianship-transfer"))
-    [escalation] = data(s.day(DUE + timedelta(days=1)), "HandoffRequested")
-    assert escalation.owner == "regie-gm0855"
 
 
 # --- the whole FHIR Task lifecycle ------------------------------------------------------------------
@@ -294,14 +264,3 @@ def test_a_task_without_checklist_has_no_items_to_tick() -> None:
     s.report("wijkteam-gm0855", TaskAccepted(task_id="h-1"))
     outcome = s.decide("wijkteam-gm0855", ChecklistItemTicked(task_id="h-1", item="digid"))
     assert (outcome.code, outcome.field) == ("unknown-checklist-item", "data.item")
-
-
-@pytest.mark.parametrize("status", ["accepted", "in-progress", "completed", "rejected", "cancelled"])
-def test_only_a_task_still_waiting_for_its_owner_is_escalated(status: str) -> None:
-    s = task_in(status, "TaskAccepted")
-    assert s.days(DUE, DUE + timedelta(days=30)) == []
-
-
-def test_a_waiting_checklist_task_is_escalated() -> None:
-    s = task_in("requested", "TaskAccepted")
-    assert types_of(s.day(DUE + timedelta(days=1))) == ["HandoffEscalated", "HandoffRequested"]
