@@ -11,6 +11,7 @@ import pytest
 from contracts.events import EVENT_TYPES
 from contracts.involvement import CHECKED_BY_NOTIFY, OPENS_A_CASE, ROLES, roles_for
 from ops.quiesce import wait_until_idle
+from services.desk import desk
 from services.runtime.eventstore import read_stream
 from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
 from tests.support.partner import envelope, new_case_id, publish, publish_raw, rejection_of, tasks_of_case
@@ -121,6 +122,13 @@ async def test_another_municipality_cannot_take_a_case_over_by_moving_the_family
     await wait_until_idle(nc)
     assert await stored(nc, case_id, "FamilyRelocated") == []
     assert await tasks_of_case(nc, "wijkteam-gm0518", case_id) == []  # no handover to the would-be taker
+    notify, _ = system.running["notify"]
+    await notify.projection.caught_up()
+    case = notify.projection.cases[case_id]  # what the desk's access check reads (services/desk/core.py)
+    assert "GM0518" not in case.municipalities
+    for outsider in ("regie-gm0518", "wijkteam-gm0518", "rmc-gm0518", "gm0518"):
+        assert not desk.can_see_case(outsider, case), outsider
+    assert desk.can_see_case("regie-gm0855", case) and desk.can_see_case("gm0855", case)
 
 
 @pytest.mark.parametrize(("answer", "data", "code"), [
