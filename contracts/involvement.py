@@ -105,6 +105,7 @@ def table() -> str:
         if event_type not in CHECKED_BY_NOTIFY:
             rows.append(f"| {event_type} | " + " | ".join("✓" if r in needed else "" for r in roles) + " |")
     held = [f"- **{ROLES[r].name}**: {ROLES[r].held_by}." for r in ROLES]
+    example = not_involved("FamilyRelocated", "municipality")
     return "\n".join([
         "## Who may report about a case\n",
         "Your organisation's kind decides which events you may send at all (`not-authorised`). Which *case* you may "
@@ -117,6 +118,11 @@ def table() -> str:
         "\n".join(rows),
         "",
         "\n".join(held),
+        "",
+        "What a municipality gets when it reports FamilyRelocated for a family that does not live there:\n",
+        "| `Wo-Error-Code` | `Wo-Error-Field` | `Wo-Error-Reason` | body |",
+        "|---|---|---|---|",
+        f"| `{example.code}` | `{example.field}` | {example.reason} | your message |",
         "",
     ])
 
