@@ -9,6 +9,7 @@ from typing import Any
 from contracts import subjects
 from contracts.bounds import DATE_RANGES, DERIVED_DATES, EVENT_TIME_TOLERANCE
 from contracts.events.base import FREE_TEXT_MAX
+from contracts import involvement
 from contracts.examples import EXAMPLE_CASE, example_of, reportable_types
 from contracts.events import EVENT_TYPES
 from contracts.inbox import MAX_DEPTH, MAX_MESSAGE_BYTES, REJECTION_CODES, Rejection, parse_inbox_message
@@ -247,6 +248,7 @@ def _event_section(event_type: str) -> str:
         "",
         f"- **Subject:** `{subjects.inbox('<org>', event_type)}`, here `{subject}`",
         f"- **Who may send it:** {who}. Anyone else gets `not-authorised`.",
+        f"- **About which case:** {_roles_line(event_type)}",
         f"- **Stored by:** the {cls.service} service.",
     ]
     for (previous_type, version), previous in sorted(PREVIOUS_VERSIONS.items()):
@@ -268,6 +270,13 @@ def _event_section(event_type: str) -> str:
     ]
     lines += [f"- `{code}`: {when}" for code, when in example.rejections] or ["- none in particular"]
     return "\n".join(lines)
+
+
+def _roles_line(event_type: str) -> str:
+    roles = [involvement.ROLES[r].name for r in involvement.roles_for(event_type)]
+    if not roles:
+        return "it opens the case, so no role in it is needed; a second one is `duplicate-fact`."
+    return f"only with a role in it: {', '.join(roles)}. Anyone else gets `not-involved`."
 
 
 def _refusal(event_type: str, change: Callable[[dict], object], max_bytes: int = MAX_MESSAGE_BYTES) -> str:
@@ -344,7 +353,8 @@ def render() -> str:
         "## Rejection codes\n",
         "Every report can meet " + general + ". The others depend on the case and are listed per event.\n",
         "\n".join(codes),
-        "\n" + plausible_dates(),
+        "\n" + involvement.table(),
+        plausible_dates(),
         "## The events you can report\n",
         "One worked example per event: the complete CloudEvent, where to send it, who may, and what can go wrong. "
         f"Every example passes the inbox's validation (tests/contracts/test_partner_contract.py). The case id "

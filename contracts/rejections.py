@@ -33,6 +33,9 @@ REJECTION_CODES: dict[str, str] = {
     "id-conflict": "Your organisation used this event id before for a different report: an id names one report. "
     "Sending the very same report again is harmless; a correction needs a new id.",
     "unknown-municipality": "The municipality is not in the organisation directory.",
+    "not-involved": "Your organisation has no role in this case that may report this event (docs/partners.md, "
+    "'Who may report about a case'): e.g. a municipality reporting a move of a family that does not live there. "
+    "Wo-Error-Field is 'source'; the reason names the roles that may report it.",
     # tasks (notify)
     "unknown-task": "The case has no task with this task_id (or it is not delivered yet).",
     "not-owner": "Only the organisation that owns the task may answer it.",

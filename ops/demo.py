@@ -87,7 +87,7 @@ def scenarios() -> list[Scenario]:
                 (d("2026-08-01"), "coa", "HousingAssigned",
                  {"municipality": "GM0344", "housing": "family-home", "housed_on": "2026-08-01"}),
                 (d("2026-08-10"), "nidos", "GuardianshipTransferRequested", {"petition_filed_on": "2026-08-10"}),
-                (d("2026-09-15"), "rmc-gm0518", "SchoolAbsenceReported", {"reported_on": "2026-09-15", "days_absent": 9}),
+                (d("2026-09-15"), "rmc-gm0344", "SchoolAbsenceReported", {"reported_on": "2026-09-15", "days_absent": 9}),
             ],
         ),
         Scenario(

@@ -102,6 +102,11 @@ class Desk:
         return list(self.projection.cases.values())
 
     def visible_case(self, org: str, case_id: str) -> NotifyCase:
+        """The case, for an organisation with a current or past role in it (`desk.can_see_case`: it
+        owns or requested one of its tasks, or coordinates a municipality its facts name); a 404 for
+        anyone else. Those tasks and municipalities come only from reports of organisations with a
+        role in the case (contracts/involvement.py: anyone else is refused `not-involved`), so no
+        outsider's report can make a case visible to itself (issue 14: the case takeover)."""
         case = self.projection.cases.get(case_id)
         if case is None or not desk.can_see_case(org, case):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id} among your cases")

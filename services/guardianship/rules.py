@@ -34,6 +34,7 @@ from contracts.events import (
 )
 from contracts.ids import municipality_org
 from contracts.inbox import Rejection, Report
+from services import involvement
 from services.dates import add_months
 from services.guardianship import state
 from services.guardianship.state import GuardianshipCase
@@ -88,8 +89,9 @@ def local(directory: Directory, code: str | None, case: GuardianshipCase) -> tup
 
 
 def decide(case: GuardianshipCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
-    """What guardianship stores for a partner's report: the report itself plus what rules derive from it."""
-    refusal = check_order(case, report)
+    """What guardianship stores for a partner's report (from an organisation with a role in the case
+    that may report it, contracts/involvement.py): the report itself plus what rules derive from it."""
+    refusal = involvement.refusal(report, state.roles(case, directory)) or check_order(case, report)
     if refusal is not None:
         return refusal
     envelope = report.envelope

@@ -24,7 +24,9 @@ from contracts.events import (
     Turned18,
     data_of,
 )
+from services import involvement
 from services.dates import birthday
+from services.runtime.directory import Directory
 
 GUARDIANSHIP = service_source("guardianship")
 
@@ -152,3 +154,15 @@ def apply(case: GuardianshipCase, envelope: CloudEvent) -> GuardianshipCase:
         case SupportGapClosed():
             case.gap_closed = event
     return case
+
+
+def roles(case: GuardianshipCase, directory: Directory) -> involvement.Holders | None:
+    """Who holds which role in the case (contracts/involvement.py); None while there is no case.
+    COA reports nothing guardianship decides, so its reception role is not looked for."""
+    if not case.exists:
+        return None
+    school = case.education.school if case.education is not None else None
+    return involvement.holders(
+        directory, young_persons=(case.young_persons_municipality,), family=(case.family_municipality,),
+        in_reception=False, school=school,
+    )

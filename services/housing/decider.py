@@ -10,6 +10,7 @@ decider = Decider.of(
         "HousingAssigned", "FamilyRelocated", "CohabitationDutyStarted", "CohabitationExempted",
         "CohabitationDutyEnded",
         "ResidencePermitGranted", "ParentsArrived",  # intake's facts
+        "ApplicationDecided",  # intake's fact: approved, COA receives the parents (who may report)
         "EducationEnrolled",  # guardianship's fact
     }),
     emits=frozenset({

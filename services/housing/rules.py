@@ -21,8 +21,9 @@ from contracts.events import (
 )
 from contracts.inbox import Rejection, Report
 from services.dates import add_months
+from services import involvement
 from services.handoffs import requested_on_event
-from services.housing.state import FAMILY_LIVES_TOGETHER, HousingCase
+from services.housing.state import FAMILY_LIVES_TOGETHER, HousingCase, roles
 from services.runtime.directory import Directory
 
 SERVICE = "housing"
@@ -32,8 +33,10 @@ NIDOS, COA = "nidos", "coa"
 
 
 def decide(case: HousingCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
-    """What housing stores for a partner's report: the report itself plus what rules derive from it."""
-    refusal = check_order(case, report, directory)
+    """What housing stores for a partner's report: the report itself plus what rules derive from it,
+    once the reporter has a role in the case that may report it (contracts/involvement.py): a
+    municipality moves only a family that lives there, COA only one whose parents it receives."""
+    refusal = involvement.refusal(report, roles(case, directory)) or check_order(case, report, directory)
     if refusal is not None:
         return refusal
     match report.event:

@@ -5,6 +5,7 @@ from datetime import date
 
 from contracts.envelope import CloudEvent
 from contracts.events import (
+    ApplicationDecided,
     CohabitationDutyEnded,
     CohabitationDutyStarted,
     CohabitationExempted,
@@ -15,6 +16,8 @@ from contracts.events import (
     ResidencePermitGranted,
     data_of,
 )
+from services import involvement
+from services.runtime.directory import Directory
 
 FAMILY_LIVES_TOGETHER = frozenset({"family-home", "temporary-family-home"})  # HousingAssigned v2's kinds of home
 
@@ -32,6 +35,7 @@ class HousingCase:
     duty: CohabitationDutyStarted | None = None
     exempted: CohabitationExempted | None = None
     duty_ended: CohabitationDutyEnded | None = None
+    approved: bool = False  # intake's fact: the IND approved the application, so COA receives the parents
 
     @property
     def exists(self) -> bool:
@@ -64,6 +68,8 @@ def apply(case: HousingCase, envelope: CloudEvent) -> HousingCase:
             case.permit = event
         case ParentsArrived():
             case.arrived = event
+        case ApplicationDecided():
+            case.approved = event.decision == "approved"
         case EducationEnrolled():
             case.education = event
         case HousingAssigned():
@@ -80,3 +86,19 @@ def apply(case: HousingCase, envelope: CloudEvent) -> HousingCase:
         case CohabitationDutyEnded():
             case.duty_ended = event
     return case
+
+
+def roles(case: HousingCase, directory: Directory) -> involvement.Holders | None:
+    """Who holds which role in the case (contracts/involvement.py); None while there is no case. While
+    the parents are in reception (an AZC place, perhaps elsewhere), the municipality they were assigned
+    to on arrival stays the family's municipality beside the one they are housed in."""
+    if case.permit is None:
+        return None
+    arrived = case.arrived.municipality if case.arrived else None
+    family = (case.family_municipality or arrived or case.permit.municipality,
+              None if case.in_family_home else arrived)
+    school = case.education.school if case.education is not None else None
+    return involvement.holders(
+        directory, young_persons=family if case.arrived else (case.permit.municipality,), family=family,
+        in_reception=(case.approved or case.arrived is not None) and not case.in_family_home, school=school,
+    )

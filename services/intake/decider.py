@@ -11,6 +11,7 @@ decider = Decider.of(
         "ResidencePermitGranted", "ApplicationFiled", "DnaTestOffered", "ApplicationDecided", "ParentsArrived",
         "FilingDeadlineApproaching", "FilingDeadlineMissed", "LanguageNeedsReported", "HandoffRequested",
         "GuardianshipTransferRequested", "EducationEnrolled",  # guardianship's facts
+        "HousingAssigned", "FamilyRelocated",  # housing's facts: the family's municipality (who may report)
     }),
     emits=frozenset({
         "ResidencePermitGranted", "ApplicationFiled", "DnaTestOffered", "ApplicationDecided", "ParentsArrived",

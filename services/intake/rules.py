@@ -20,8 +20,9 @@ from contracts.events import (
 )
 from contracts.inbox import Rejection, Report
 from services.dates import add_months, birthday
+from services import involvement
 from services.handoffs import requested_on_day, requested_on_event
-from services.intake.state import IntakeCase
+from services.intake.state import IntakeCase, roles
 from services.runtime.directory import Directory
 
 SERVICE = "intake"
@@ -29,8 +30,9 @@ FILING_PERIOD_MONTHS = 3  # §2.1: "binnen drie maanden na het verkrijgen van de
 
 
 def decide(case: IntakeCase, report: Report, directory: Directory) -> list[CloudEvent] | Rejection:
-    """What intake stores for a partner's report: the report itself plus what rules derive from it."""
-    refusal = check_order(case, report, directory)
+    """What intake stores for a partner's report: the report itself plus what rules derive from it,
+    once the reporter has a role in the case that may report it (contracts/involvement.py)."""
+    refusal = involvement.refusal(report, roles(case, directory)) or check_order(case, report, directory)
     if refusal is not None:
         return refusal
     match report.event:

@@ -47,7 +47,8 @@ async def test_another_organisations_report_with_the_same_id_is_stored(system, n
     await report(nc, "nidos", "ResidencePermitGranted", case_id, PERMIT)
     await publish(nc, "nidos", "GuardianAssigned", case_id, {"guardian": "nidos", "since": "2025-03-01"},
                   event_id="shared-id-7")
-    await publish(nc, "school-isk-tilburg", "EducationEnrolled", case_id, {"level": "isk", "since": "2026-02-01"},
+    await publish(nc, "school-isk-tilburg", "EducationEnrolled", case_id,
+                  {"level": "isk", "since": "2026-02-01", "school": "school-isk-tilburg"},
                   event_id="shared-id-7")
     await wait_until_idle(nc)
     events = await case_events(nc, case_id)

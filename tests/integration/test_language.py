@@ -27,7 +27,7 @@ async def test_every_task_carries_the_language_and_the_flag_until_an_interpreter
     case_id = new_case_id()
     await report(nc, "nidos", "ResidencePermitGranted", case_id,
                  {"date_of_birth": "2012-04-04", "municipality": "GM0855", "permit_date": days_ago(60)})
-    await report(nc, "coa", "LanguageNeedsReported", case_id,
+    await report(nc, "nidos", "LanguageNeedsReported", case_id,
                  {"languages": ["ti", "ar"], "interpreter_needed": True, "key_person_needed": True,
                   "key_person_arranged": True})
     await report(nc, "nidos", "ApplicationFiled", case_id, {"filed_on": days_ago(30)})

@@ -222,7 +222,7 @@ async def test_every_inbox_message_ends_stored_or_rejected_exactly_once(system, 
     good = [
         ("nidos", "ResidencePermitGranted", PERMIT),
         ("nidos", "ApplicationFiled", {"filed_on": "2026-02-02"}),
-        ("school-isk-tilburg", "EducationEnrolled", {"level": "isk", "since": "2026-02-01"}),
+        ("school-isk-tilburg", "EducationEnrolled", {"level": "isk", "since": "2026-02-01", "school": "school-isk-tilburg"}),
         ("gm0855", "HousingAssigned", {"municipality": "GM0855", "housing": "azc", "housed_on": "2026-03-01"}),
     ]
     bad = [

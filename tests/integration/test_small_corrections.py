@@ -34,7 +34,7 @@ async def test_the_move_handovers_are_asked_by_coa_from_reception_then_by_nidos(
     case_id = new_case_id()
     await arrived(nc, case_id, "2010-03-01")
     await report(nc, "coa", "HousingAssigned", case_id, {"municipality": "GM0855", "housing": "azc", "housed_on": "2026-05-05"})
-    await report(nc, "gm0518", "HousingAssigned", case_id,
+    await report(nc, "coa", "HousingAssigned", case_id,  # from reception; GM0518 has no role in the case yet
                  {"municipality": "GM0518", "housing": "family-home", "housed_on": "2026-06-01"})
     await report(nc, "gm0518", "FamilyRelocated", case_id,
                  {"from_municipality": "GM0518", "to_municipality": "GM0344", "moved_on": "2026-09-01"})

@@ -73,3 +73,17 @@ def types_of(events: list[CloudEvent]) -> list[str]:
 
 def data(events: list[CloudEvent], event_type: str) -> list[DomainEvent]:
     return [data_of(e) for e in events if e.event_type == event_type]
+
+
+def with_facts(state: ModuleType, rules: ModuleType, *facts: tuple[str, DomainEvent]) -> Story:
+    """A story whose case holds `facts` (org, event) as stored, its rules not run."""
+    s = Story(state, rules)
+    s.events = [reported(org, event, s.case_id).envelope for org, event in facts]
+    return s
+
+
+def not_involved(s: Story, org: str, event: DomainEvent) -> Rejection:
+    """`org`'s report refused as from an organisation without a role in the case (contracts/involvement.py)."""
+    outcome = s.decide(org, event)
+    assert isinstance(outcome, Rejection) and (outcome.code, outcome.field) == ("not-involved", "source"), outcome
+    return outcome

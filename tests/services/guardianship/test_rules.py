@@ -471,7 +471,9 @@ def test_a_case_that_does_not_exist_has_no_days() -> None:
 
 
 def test_absence_before_the_parents_arrived_is_only_stored() -> None:
-    assert types_of(story().report("school-isk-tilburg", ABSENCE)) == ["SchoolAbsenceReported"]
+    s = story()
+    s.fact("school-isk-tilburg", ENROLLED)
+    assert types_of(s.report("school-isk-tilburg", ABSENCE)) == ["SchoolAbsenceReported"]
 
 
 def test_absence_after_the_parents_arrived_asks_vwn_and_the_rmc_to_relieve_the_young_carer() -> None:
@@ -500,6 +502,7 @@ def test_absence_with_no_school_known_invites_nobody_and_each_report_gets_its_ow
 
 def test_absence_dated_before_the_arrival_is_not_about_the_parents() -> None:
     s = story(arrived=True)
+    s.fact("school-isk-tilburg", ENROLLED)
     early = ABSENCE.model_copy(update={"reported_on": ARRIVED.arrival_date - timedelta(days=1)})
     assert types_of(s.report("school-isk-tilburg", early)) == ["SchoolAbsenceReported"]
 

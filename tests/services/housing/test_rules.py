@@ -80,7 +80,7 @@ def test_a_move_needs_housing_first_and_starts_where_the_family_lives() -> None:
     assert (outcome.code, outcome.field) == ("out-of-order", "type")
     assert "HousingAssigned" in outcome.reason
     housed = story(reports=[("gm0855", HOME)])
-    outcome = refusal(housed, "gm0518", relocated("GM0518", "GM0344"))
+    outcome = refusal(housed, "gm0855", relocated("GM0518", "GM0344"))
     assert (outcome.code, outcome.field) == ("out-of-order", "data.from_municipality")
     outcome = refusal(housed, "gm0855", relocated("GM0855", "GM0518", on=HOUSED_ON - timedelta(days=1)))
     assert (outcome.code, outcome.field) == ("out-of-order", "data.moved_on")
@@ -88,15 +88,16 @@ def test_a_move_needs_housing_first_and_starts_where_the_family_lives() -> None:
 
 def test_after_a_move_the_next_move_starts_in_the_new_municipality() -> None:
     s = story(reports=[("gm0855", HOME), ("gm0855", relocated("GM0855", "GM0518"))])
-    assert refusal(s, "gm0855", relocated("GM0855", "GM0344", on=date(2027, 6, 1))).field == "data.from_municipality"
+    assert refusal(s, "gm0518", relocated("GM0855", "GM0344", on=date(2027, 6, 1))).field == "data.from_municipality"
+    assert refusal(s, "gm0855", relocated("GM0518", "GM0344", on=date(2027, 6, 1))).code == "not-involved"  # it left
     assert types_of(s.report("gm0518", relocated("GM0518", "GM0344", on=date(2027, 6, 1))))[0] == "FamilyRelocated"
 
 
 def test_one_family_home_a_move_is_a_relocation() -> None:
     s = story(reports=[("gm0855", HOME)])
-    outcome = refusal(s, "gm0518", HOME.model_copy(update={"municipality": "GM0518"}))
+    outcome = refusal(s, "gm0855", HOME.model_copy(update={"municipality": "GM0518"}))
     assert (outcome.code, outcome.field) == ("duplicate-fact", "subject")
-    outcome = refusal(s, "coa", AZC)
+    outcome = refusal(s, "gm0855", AZC)
     assert (outcome.code, outcome.field) == ("out-of-order", "data.housing")
 
 
@@ -231,7 +232,7 @@ def test_housing_reacts_only_to_enrolments() -> None:
 def test_a_family_home_in_another_municipality_hands_over_district_team_and_school() -> None:
     s = story(("school-isk-tilburg", ISK.model_copy(update={"level": "part-time"})))
     home = HOME.model_copy(update={"municipality": "GM0518"})
-    stored = s.report("gm0518", home)
+    stored = s.report("coa", home)  # the parents are in COA's reception: the home in GM0518 is not GM0518's to report
     assert types_of(stored) == ["HousingAssigned", "CohabitationDutyStarted", "HandoffRequested", "HandoffRequested"]
     handover, school = data(stored, "HandoffRequested")
     due = HOUSED_ON + timedelta(weeks=4)
@@ -251,12 +252,12 @@ def test_a_family_home_in_another_municipality_hands_over_district_team_and_scho
 
 def test_an_exempt_young_person_still_gets_the_handovers() -> None:
     s = story(("school-isk-tilburg", ISK))
-    stored = s.report("gm0344", HOME.model_copy(update={"municipality": "GM0344"}))
+    stored = s.report("gm0855", HOME.model_copy(update={"municipality": "GM0344"}))
     assert types_of(stored) == ["HousingAssigned", "CohabitationExempted", "HandoffRequested", "HandoffRequested"]
 
 
 def test_without_a_known_school_only_the_old_district_team_is_invited() -> None:
-    stored = story().report("gm0518", HOME.model_copy(update={"municipality": "GM0518"}))
+    stored = story().report("gm0855", HOME.model_copy(update={"municipality": "GM0518"}))
     assert [h.invited for h in data(stored, "HandoffRequested")] == [("wijkteam-gm0855",), ()]
 
 
@@ -303,7 +304,7 @@ TEMPORARY = HousingAssigned(municipality="GM0518", housing="temporary-family-hom
 
 def test_a_temporary_family_home_starts_the_duty_and_the_permanent_home_follows_without_a_restart() -> None:
     s = story()
-    assert types_of(s.report("gm0518", TEMPORARY)) == [
+    assert types_of(s.report("coa", TEMPORARY)) == [
         "HousingAssigned", "CohabitationDutyStarted", "HandoffRequested", "HandoffRequested",
     ]
     permanent = HOME.model_copy(update={"municipality": "GM0518", "housed_on": date(2027, 2, 1)})
@@ -315,18 +316,18 @@ def test_a_temporary_family_home_starts_the_duty_and_the_permanent_home_follows_
 
 
 def test_the_permanent_home_elsewhere_hands_over_from_where_the_temporary_home_was() -> None:
-    s = story(reports=[("gm0518", TEMPORARY)])
-    stored = s.report("gm0344", HOME.model_copy(update={"municipality": "GM0344", "housed_on": date(2027, 2, 1)}))
+    s = story(reports=[("coa", TEMPORARY)])
+    stored = s.report("gm0518", HOME.model_copy(update={"municipality": "GM0344", "housed_on": date(2027, 2, 1)}))
     handover, _ = data(stored, "HandoffRequested")
     assert (handover.requester, handover.owner, handover.invited) == ("nidos", "wijkteam-gm0344", ("wijkteam-gm0518",))
 
 
 def test_after_the_permanent_home_a_new_home_is_a_relocation_and_no_azc_place_after_any_family_home() -> None:
-    s = story(reports=[("gm0518", TEMPORARY)])
-    assert refusal(s, "coa", AZC).code == "out-of-order"
+    s = story(reports=[("coa", TEMPORARY)])
+    assert refusal(s, "gm0518", AZC).code == "out-of-order"
     s.report("gm0518", HOME.model_copy(update={"municipality": "GM0518"}))
     for again in (HOME, TEMPORARY):
-        outcome = s.decide("gm0855", again, event_id=f"another-report-{again.housing}")
+        outcome = s.decide("gm0518", again, event_id=f"another-report-{again.housing}")
         assert isinstance(outcome, Rejection) and outcome.code == "duplicate-fact", outcome
 
 

@@ -18,7 +18,7 @@ NEEDS = LanguageNeedsReported(languages=("ti", "tig"), interpreter_needed=True, 
 def test_stored_after_the_permit_and_the_latest_report_counts() -> None:
     s = Story(state, rules)
     s.report("nidos", PERMIT)
-    assert types_of(s.report("coa", NEEDS)) == ["LanguageNeedsReported"]
+    assert types_of(s.report("nidos", NEEDS)) == ["LanguageNeedsReported"]
     arranged = NEEDS.model_copy(update={"interpreter_arranged": True})
     s.report("vwn-gm0855", arranged)
     assert s.case.language == arranged

@@ -73,9 +73,9 @@ def test_a_dna_test_needs_an_open_application() -> None:
 
 def test_parents_arrive_only_after_approval() -> None:
     filed = story(("nidos", PERMIT), ("nidos", FILED))
-    assert refusal(filed, "coa", ARRIVED).code == "out-of-order"
+    assert refusal(filed, "gm0855", ARRIVED).code == "out-of-order"
     rejected = story(("nidos", PERMIT), ("nidos", FILED), ("ind", ApplicationDecided(decision="rejected", decided_on=date(2026, 9, 1))))
-    assert refusal(rejected, "coa", ARRIVED).code == "out-of-order"
+    assert refusal(rejected, "gm0855", ARRIVED).code == "out-of-order"
 
 
 def test_a_second_permit_is_refused() -> None:

@@ -71,7 +71,7 @@ def filed_recently_housing_declined() -> Chain:
     c = Chain("case-filed-fresh")
     c.report(d("2026-06-01"), "nidos", permit("2012-03-03", "GM0855", "2026-06-01"))
     c.report(d("2026-07-01"), "nidos", ApplicationFiled(filed_on=d("2026-07-01")))
-    c.report(d("2026-07-02"), "coa", LanguageNeedsReported(languages=("ti",), interpreter_needed=True, interpreter_arranged=True))
+    c.report(d("2026-07-02"), "nidos", LanguageNeedsReported(languages=("ti",), interpreter_needed=True, interpreter_arranged=True))
     c.accept(d("2026-07-03"), "plan-transition-meeting")
     c.decline(d("2026-07-05"), "plan-family-housing", "no family homes available this year")
     c.days(d("2026-06-01"), MEETING)

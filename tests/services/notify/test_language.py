@@ -22,7 +22,7 @@ def filed_with(needs: LanguageNeedsReported | None) -> Chain:
     c = Chain("case-lang02")
     c.report(date(2026, 1, 10), "nidos", PERMIT)
     if needs is not None:
-        c.report(date(2026, 1, 12), "coa", needs)
+        c.report(date(2026, 1, 12), "nidos", needs)
     c.report(date(2026, 2, 1), "nidos", ApplicationFiled(filed_on=date(2026, 2, 1)))
     return c
 
