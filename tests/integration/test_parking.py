@@ -12,7 +12,7 @@ from contracts.events import ResidencePermitGranted
 from contracts.events import report as report_envelope
 from ops.quiesce import wait_until_idle
 from services.runtime.eventstore import EventStore
-from services.runtime.parking import parked_cases, retry
+from services.runtime.parking import parked_cases
 from tests.ops.support import overdracht
 from tests.support.fixtures import nc, system  # noqa: F401 - fixtures
 from tests.support.partner import case_events, eventually, new_case_id, report, start_day
@@ -64,7 +64,6 @@ async def test_a_case_whose_day_fails_is_parked_and_every_other_case_gets_its_de
     await eventually(lambda: _retried_and_parked_again(nc, poisoned), 10, "the retried case parked again")
     never = await overdracht("parked", "retry", "intake", new_case_id(), nats_url=broker_url)
     assert never.code == 1 and "nothing to retry" in never.stderr + never.stdout
-    assert await retry(nc, "intake", poisoned)  # the library call the command makes, directly
 
 
 async def _retried_and_parked_again(nc, case_id: str) -> bool:
