@@ -25,7 +25,6 @@ from bench.replay import in_fresh_process
 from bench.system import Services
 from bench.workload import CaseFactory
 from ops.quiesce import wait_until_idle
-from services.bootstrap import DECIDERS
 from services.bootstrap import consumers as bootstrap_consumers
 from services.runtime import provision
 from services.runtime.natsserver import EmbeddedNats
@@ -81,7 +80,7 @@ async def footprint(work: Path, factory: CaseFactory, cases: int, connect) -> di
     server = EmbeddedNats(work / "footprint-store", log_file=work / "footprint-nats.log").start()
     nc = await connect(server.url)
     try:
-        await provision.provision_system(nc.jetstream(), DECIDERS)  # the services only bind
+        await provision.provision_streams(nc.jetstream())
         empty = Services(server.url, work / "footprint-logs-empty")
         try:
             empty.start()

@@ -25,7 +25,6 @@ from bench.run import TaskWatch, connect, log
 from bench.system import Services
 from bench.workload import CaseFactory, case_id, filing
 from contracts import subjects
-from services.bootstrap import DECIDERS
 from services.runtime import provision
 from services.runtime.natsserver import EmbeddedNats
 
@@ -84,7 +83,7 @@ async def profile_end_to_end(work: Path, out: Path, filings: int) -> list[Path]:
     nc = await connect(server.url)
     recorders: list[subprocess.Popen] = []
     try:
-        await provision.provision_system(nc.jetstream(), DECIDERS)  # the services only bind
+        await provision.provision_streams(nc.jetstream())
         await publish_async_all(nc, factory.keys(range(filings)))
         await publish_batches(nc, (factory.event(i, 0) for i in range(filings)))
         services.start()

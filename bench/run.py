@@ -51,7 +51,6 @@ from bench.system import RssSampler, Services, rss_mb
 from bench.workload import CaseFactory, case_id, filing
 from contracts import subjects
 from ops.quiesce import wait_until_idle
-from services.bootstrap import DECIDERS
 from services.runtime import provision
 from services.runtime.eventstore import EventStore
 from services.runtime.natsserver import EmbeddedNats, binary, free_port
@@ -139,7 +138,7 @@ async def end_to_end(work: Path, factory: CaseFactory, filings: int, latency_s: 
     nc = await connect(server.url)
     try:
         js = nc.jetstream()
-        await provision.provision_system(js, DECIDERS)  # as compose's `provision` step
+        await provision.provision_streams(js)
         # every case already has its key and its permit stored, as intake would have stored them
         await publish_async_all(nc, factory.keys(range(seeded)))
         await publish_batches(nc, (factory.event(i, 0) for i in range(seeded)))
