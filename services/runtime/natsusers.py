@@ -152,6 +152,7 @@ def service_user(service: str) -> NatsUser:
                 ]
                 + _streams_read_back(service)
                 + [subjects.js_api("DIRECT", "GET", CLOCK_STREAM)]  # the days started before the one it decides
+                + [subjects.js_api("STREAM", "MSG", "GET", CLOCK_STREAM)]  # /metrics: the current day (overdue tasks)
                 + _case_keys(service)
                 + _parked_cases(service)
                 + _handoff_desk(service)

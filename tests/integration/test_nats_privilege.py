@@ -11,6 +11,9 @@ subject, and the streams, consumers and buckets are unchanged afterwards.
 import asyncio
 import dataclasses
 import json
+import os
+import sys
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import nats.js.errors
@@ -21,10 +24,13 @@ from services.bootstrap import consumers as bootstrap_consumers
 from services.bootstrap import decider_of
 from services.runtime import natsauth, provision
 from services.runtime.settings import Settings
+from tests.ops.support import free_port_block
 from tests.support.natsauth import AuthServer, auth_server, connect_as, provision_as_provisioner
+from tests.support.partner import envelope, eventually, new_case_id
 from tests.support.system import SERVICE_CLASSES
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 
 STREAMS = [config.name for config in provision.stream_configs()]
 LOGINS = (*natsauth.SERVICES, natsauth.OPS_USER)
@@ -222,3 +228,62 @@ async def test_a_durable_rewritten_through_an_ordered_consumer_request_keeps_its
     finally:
         await intake.nc.close()
         await guardianship.nc.close()
+
+
+async def _overdracht_as_ops(server: AuthServer, metrics_base: int, *args: str) -> tuple[int, str]:
+    """`overdracht ARGS` as its own process, logged in as ops the way docs/operations.md says."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "WO_"))}
+    env.update(NATS_URL=server.url, NATS_USER=natsauth.OPS_USER, NATS_PASSWORD=server.auth.passwords[natsauth.OPS_USER],
+               WO_METRICS_PORT=str(metrics_base))
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "ops.cli", *args, "--json", cwd=REPO, env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode, out.decode()
+
+
+async def test_ops_runs_the_documented_commands_with_its_own_login_without_a_violation() -> None:
+    """The operator's commands (docs/cli.md) against the four services running as their own users:
+    each does its work, and nats-server logs no violation of ops (nor of anyone)."""
+    with auth_server() as server:
+        await provision_as_provisioner(server, ack_wait_s=2.0)
+        base, running = free_port_block(), []
+        try:
+            for index, name in enumerate(natsauth.SERVICES):
+                settings = Settings(nats_url=server.url, ack_wait_s=2.0, http_port=0, metrics_port=base + index)
+                runtime = SERVICE_CLASSES[name](settings)
+                nc = await nats.connect(server.url, **server.auth.connect_options(name))
+                await runtime.start(nc)
+                running.append((runtime, nc))
+            nidos = await connect_as(server, "nidos")
+            case_id = new_case_id()
+            permit = {"date_of_birth": "2010-05-17", "municipality": "GM0855", "permit_date": "2026-01-10"}
+            await nidos.nc.publish(subjects.inbox("nidos", "ResidencePermitGranted"),
+                                   json.dumps(envelope("nidos", "ResidencePermitGranted", case_id, permit)).encode())
+            await nidos.nc.close()
+            ops = await connect_as(server, natsauth.OPS_USER)
+            await eventually(lambda: _stored(ops, case_id), 20, "the report stored")
+            await ops.nc.close()
+            expected = {  # command -> the exit codes docs/cli.md gives it here
+                ("status",): {0, 1},
+                ("timeline", case_id): {0},
+                ("tasks", "--org", "gm0855"): {0},
+                ("day", "2026-03-02"): {0},
+                ("replay", "intake"): {0},
+                ("rejected", "list"): {0},
+                ("dead-letters", "list"): {0},
+                ("parked", "list"): {0},
+                ("erase", case_id, "--yes"): {0},
+            }
+            for command, codes in expected.items():
+                code, out = await _overdracht_as_ops(server, base, *command)
+                assert code in codes, (command, code, out[-2000:])
+            assert server.violations() == []
+        finally:
+            for runtime, nc in running:
+                await runtime.stop()
+                await nc.close()
+
+
+async def _stored(ops, case_id: str) -> bool:
+    info = await ops.nc.jetstream().stream_info("AMV_EVENTS", subjects_filter=f"amv.events.intake.{case_id}.>")
+    return bool(info.state.subjects)
