@@ -30,6 +30,9 @@ class Services:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self) -> None:
+        # as compose's `provision` step: every stream and durable consumer; the services only bind
+        subprocess.run([sys.executable, "-m", "services.provisioning"], cwd=REPO, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
         for name in SERVICES:
             with open(self.log_dir / f"{name}.log", "ab") as log:
                 self.procs[name] = subprocess.Popen(

@@ -47,7 +47,6 @@ from contracts.clock import (
     next_midnight,
     today,
 )
-from services.runtime import provision
 from services.runtime.directget import StoredMessage, read_messages
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
@@ -167,7 +166,7 @@ async def catch_up(nc: NATS, now: datetime) -> list[date]:
 
 async def start_clock(nc: NATS, schedule: str, now: datetime | None = None) -> tuple[bool, list[date]]:
     """Provision the schedule and catch up the missed days: (schedule written, days published).
-    The streams must exist (provision.provision_streams)."""
+    The streams must exist (services/provisioning.py)."""
     written = await provision_schedule(nc.jetstream(timeout=5), schedule)
     caught_up = await catch_up(nc, now or datetime.now(UTC))
     log.info("clock started", schedule=schedule, time_zone=TIME_ZONE, schedule_written=written,
@@ -175,26 +174,23 @@ async def start_clock(nc: NATS, schedule: str, now: datetime | None = None) -> t
     return written, caught_up
 
 
-async def _provision_and_start(settings: Settings) -> None:
+async def _start(settings: Settings) -> None:
     nc = await nats.connect(settings.nats_url.split(","), connect_timeout=5, max_reconnect_attempts=10,
                             **settings.nats_login())
-    try:
-        await provision.provision_streams(nc.jetstream(timeout=settings.publish_ack_timeout_s),
-                                          replicas=settings.stream_replicas,
-                                          duplicate_window_s=settings.duplicate_window_s)
+    try:  # the streams are the provisioner's (compose's `provision` step runs first)
         await start_clock(nc, settings.clock_schedule)
     finally:
         await nc.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The compose step `clock`: provision the streams and the schedule, catch up, exit."""
+    """The compose step `clock`: provision the schedule (the streams exist), catch up, exit."""
     help_only = argparse.ArgumentParser(prog="python -m services.runtime.clock", description=__doc__,
                                         formatter_class=argparse.RawDescriptionHelpFormatter)
     help_only.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(_provision_and_start(settings))
+    asyncio.run(_start(settings))
     return 0
 
 

@@ -20,12 +20,24 @@ Who is who:
 - each service (intake, guardianship, housing, notify) is a user in the system's account
   `warme-overdracht`, where JetStream lives. It may write only its own events
   (`amv.events.<service>.>`), the rejections of the reports it owns, its own dead letters, and for
-  notify the tasks; on the JetStream API only what it uses: create/update/info of the streams
-  (every service provisions them at start-up), its own durable consumers (create, info, next,
-  ack), the ordered consumer of its projection, and direct gets of the event store.
-- `ops`, the operator (the demo, waiting until idle, re-submitting a rejection): publishes reports
-  into any inbox and days on `amv.clock.day`, reads and manages streams, but may not write the
-  event store, tasks or rejections, nor delete or purge streams or messages.
+  notify the tasks; on the JetStream API only what it uses to *bind*: stream info, its own durable
+  consumers (info, next, ack; never create, update or delete), the ordered consumers of its
+  projection and key-value watches, and direct gets. It waits, not ready, until they exist.
+- `provisioner` (services/provisioning.py: compose's `provision` step, `make run`'s supervisor)
+  creates and updates the streams, the key-value buckets and every service's durable consumer, by
+  name; it may not delete or purge anything, publish a message or read one.
+- `ops`, the operator (the demo, waiting until idle, re-submitting a rejection, the `overdracht`
+  commands): publishes reports into any inbox and days on `amv.clock.day`, reads every stream, but
+  may not write the event store, tasks or rejections, nor create, update, delete or purge a stream,
+  delete a message outside the case keys, or create or delete a durable consumer.
+
+What subject permissions cannot express (all inside the system's account, among our own logins):
+an ordered consumer with several filters is created on `$JS.API.CONSUMER.CREATE.<stream>`, a
+subject that carries no filter, so a service may read any event of the store (it may direct-get
+any of them anyway: the append's version check needs it); a key-value put and delete marker are
+the same subject, so a service that stores personal fields may overwrite any case's key and `ops`
+(erase) any case key and parked record; and the reply subject of a request is not checked, so a
+login can make JetStream send an acknowledgement to another's `_INBOX_<user>` (it cannot read it).
 
 Why a partner has an account of its own and not only a user with permissions: subject
 permissions do not cover the *reply* subject of a message. A partner allowed only
@@ -65,7 +77,9 @@ from services.runtime.natscredentials import (
 )
 from services.runtime.natsusers import (
     OPS_USER,
+    PROVISIONER_USER,
     SERVICES,
+    STREAM_ADMIN_VERBS,
     SYSTEM_ACCOUNT,
     NatsUser,
     Permissions,
@@ -74,6 +88,7 @@ from services.runtime.natsusers import (
     partner_account,
     partner_organisations,
     partner_user,
+    provisioner_user,
     service_user,
     users,
 )

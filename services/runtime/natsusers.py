@@ -11,7 +11,7 @@ from contracts.events import event_class, inbox_types
 from contracts.ids import organisation_kind
 from services.runtime.directory import Directory
 from services.runtime.privacy import PERSONAL_EVENT_TYPES
-from services.runtime.provision import durables_a_service_may_own, stream_configs
+from services.runtime.provision import PROVISIONER_USER, durables_a_service_may_own, stream_configs
 from services.runtime.streams import (
     CLOCK_STREAM,
     EVENTS_STREAM,
@@ -24,6 +24,7 @@ from services.runtime.streams import (
 SYSTEM_ACCOUNT = "warme-overdracht"
 SERVICES = ("intake", "guardianship", "housing", "notify")
 OPS_USER = "ops"
+STREAM_ADMIN_VERBS = ("CREATE", "UPDATE", "DELETE", "PURGE")
 
 
 def inbox_prefix(user: str) -> str:
@@ -47,7 +48,7 @@ class Permissions:
 class NatsUser:
     name: str
     account: str
-    role: str  # "partner", "service" or "ops"
+    role: str  # "partner", "service", "ops" or "provisioner"
     permissions: Permissions
 
     @property
@@ -82,21 +83,17 @@ def partner_user(org: str) -> NatsUser:
     )
 
 
-def _streams_provisioning() -> list[str]:
-    """Every service provisions every stream at start-up (services/runtime/provision.py)."""
-    return [
-        subjects.js_api("STREAM", action, config.name)
-        for config in stream_configs()
-        for action in ("CREATE", "UPDATE", "INFO")
-    ]
+def _streams_info() -> list[str]:
+    """Reading a stream's configuration and state (binding to a key-value bucket, /readyz)."""
+    return [subjects.js_api("STREAM", "INFO", config.name) for config in stream_configs()]
 
 
 def _own_consumers(service: str) -> list[str]:
+    """Bind to its durable consumers: info, pull, ack; never create, update or delete one (the
+    provisioner does: `provisioner_user`)."""
     granted = []
     for stream, durable in durables_a_service_may_own(service):
         granted += [
-            subjects.js_api("CONSUMER", "CREATE", stream, durable),
-            subjects.js_api("CONSUMER", "CREATE", stream, durable, ">"),
             subjects.js_api("CONSUMER", "INFO", stream, durable),
             subjects.js_api("CONSUMER", "MSG", "NEXT", stream, durable),
             subjects.js_ack(stream, durable, ">"),
@@ -145,7 +142,7 @@ def service_user(service: str) -> NatsUser:
         Permissions(
             publish_allow=tuple(
                 _what_the_service_writes(service)
-                + _streams_provisioning()
+                + _streams_info()
                 + _own_consumers(service)
                 + [
                     # the projection: an ordered (ephemeral) consumer of the event store
@@ -155,6 +152,7 @@ def service_user(service: str) -> NatsUser:
                 ]
                 + _streams_read_back(service)
                 + [subjects.js_api("DIRECT", "GET", CLOCK_STREAM)]  # the days started before the one it decides
+                + [subjects.js_api("STREAM", "MSG", "GET", CLOCK_STREAM)]  # /metrics: the current day (overdue tasks)
                 + _case_keys(service)
                 + _parked_cases(service)
                 + _handoff_desk(service)
@@ -221,8 +219,14 @@ def ops_user() -> NatsUser:
                 f"{PARKED_SUBJECT_PREFIX}>",  # `overdracht parked retry`: the delete marker of a parked case
             ),
             publish_deny=(
-                subjects.js_api("STREAM", "DELETE", ">"),
-                subjects.js_api("STREAM", "PURGE", ">"),
+                # no stream is created, changed, deleted or purged by an operator: only `provisioner`
+                # creates and updates (an update with max_age 1s would empty even the event store)
+                *(subjects.js_api("STREAM", verb, ">") for verb in STREAM_ADMIN_VERBS),
+                # nor a durable consumer created or removed (the ops tools read with ordered
+                # consumers, `$JS.API.CONSUMER.CREATE.<stream>`, which the server keeps ephemeral)
+                subjects.js_api("CONSUMER", "CREATE", "*", ">"),
+                subjects.js_api("CONSUMER", "DURABLE", "CREATE", ">"),
+                subjects.js_api("CONSUMER", "DELETE", ">"),
                 # deleting messages: of no stream but the case keys (`overdracht erase` overwrites one key)
                 *(subjects.js_api("STREAM", "MSG", "DELETE", c.name) for c in stream_configs() if c.name != KEYS_STREAM),
             ),
@@ -233,9 +237,31 @@ def ops_user() -> NatsUser:
     )
 
 
+def provisioner_user() -> NatsUser:
+    """The one login that creates and updates the streams, key-value buckets and every service's
+    durable consumers (services/provisioning.py): by name, nothing else. It may not delete or purge,
+    publish, or read any message."""
+    durables = [pair for service in SERVICES for pair in durables_a_service_may_own(service)]
+    return NatsUser(
+        PROVISIONER_USER,
+        SYSTEM_ACCOUNT,
+        "provisioner",
+        Permissions(
+            publish_allow=tuple(
+                [subjects.js_api("INFO")]
+                + [subjects.js_api("STREAM", verb, c.name) for c in stream_configs() for verb in ("CREATE", "UPDATE", "INFO")]
+                + [subjects.js_api("CONSUMER", verb, stream, durable) for stream, durable in durables
+                   for verb in ("CREATE", "INFO")]
+                + [subjects.js_api("CONSUMER", "CREATE", stream, durable, ">") for stream, durable in durables]
+            ),
+            subscribe_allow=(f"{inbox_prefix(PROVISIONER_USER)}.>",),
+        ),
+    )
+
+
 def users(directory: Directory, schools: Iterable[str] = ()) -> list[NatsUser]:
     found = [partner_user(org) for org in partner_organisations(directory, schools)]
-    found += [service_user(service) for service in SERVICES] + [ops_user()]
+    found += [service_user(service) for service in SERVICES] + [ops_user(), provisioner_user()]
     names = [user.name for user in found]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:

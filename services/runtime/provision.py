@@ -1,14 +1,22 @@
 """Streams and durable consumers, declared in this one place and provisioned idempotently.
 
-Services never let a client library create or change streams implicitly (FastStream's
-`declare=True` rewrites an existing stream's limits); they call `provision` at start-up, which
-creates what is missing and updates what differs, then bind to their durable consumers.
+Nothing creates or changes streams implicitly (FastStream's `declare=True` rewrites an existing
+stream's limits). One identity provisions: the NATS user `provisioner`, in compose's one-shot
+`provision` step and in `make run`'s supervisor (`python -m services.provisioning`), which calls
+`provision_system` with every service's Decider: it creates what is missing and updates what differs.
+A service only binds: `wait_until_provisioned` waits (its /readyz false) until its durable consumers
+exist, and never creates one itself; its NATS user may not (services/runtime/natsusers.py).
 """
 
-from collections.abc import Iterable
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import nats.errors
 import nats.js.errors
+import structlog
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
 
@@ -28,6 +36,7 @@ from services.runtime.streams import (
     WEBHOOKS_STREAM,
 )
 
+log = structlog.get_logger()
 WEBHOOKS_PREFIX = subjects.WEBHOOKS_PREFIX  # kept here too: ops and notify import it from provision
 DAY = 24 * 3600.0
 
@@ -238,3 +247,75 @@ async def provision_streams(js: JetStreamContext, replicas: int = 1, duplicate_w
 async def provision_consumers(js: JetStreamContext, decider: Decider, max_deliver: int, ack_wait_s: float) -> None:
     for spec in consumers_of(decider):
         await js.add_consumer(spec.stream, consumer_config(spec, max_deliver, ack_wait_s))
+
+
+async def provision_system(
+    js: JetStreamContext,
+    deciders: Iterable[Decider],
+    *,
+    replicas: int = 1,
+    duplicate_window_s: float = 2 * DAY,
+    max_deliver: int = 8,
+    ack_wait_s: float = 30.0,
+) -> list[Consumer]:
+    """Every stream and key-value bucket, then every durable consumer of the given deciders (all of
+    them: services/bootstrap.py): what `python -m services.provisioning` does as `provisioner`."""
+    await provision_streams(js, replicas, duplicate_window_s)
+    deciders = list(deciders)
+    for decider in deciders:
+        await provision_consumers(js, decider, max_deliver, ack_wait_s)
+    return consumers(deciders)
+
+
+async def missing_consumers(js: JetStreamContext, decider: Decider) -> list[str]:
+    """The durable consumers of `decider` that do not exist yet (or whose stream does not), or whose
+    filters differ from the declaration: NATS permissions cannot stop a login that may create an
+    ordered consumer on a stream from naming a durable of that stream in the request's body and
+    rewriting it (deploy/nats/README.md), so a service binds only to what it declared."""
+    missing = []
+    for spec in consumers_of(decider):
+        try:
+            info = await js.consumer_info(spec.stream, spec.durable)
+        except nats.js.errors.NotFoundError:
+            missing.append(f"{spec.stream}/{spec.durable}")
+            continue
+        filters = set(info.config.filter_subjects or ()) | ({info.config.filter_subject} if info.config.filter_subject else set())
+        if filters != set(spec.filter_subjects):
+            missing.append(f"{spec.stream}/{spec.durable} (filters differ from its declaration)")
+    return missing
+
+
+async def wait_until_provisioned(js: JetStreamContext, decider: Decider, max_interval_s: float = 2.0) -> None:
+    """Bind, never create: wait until the provisioner has created the service's streams and durable
+    consumers (a service started first stays not ready, and says what it waits for)."""
+    interval, reported = 0.05, None
+    while missing := await _missing_or_unreachable(js, decider):
+        if missing != reported:  # once per change, not per poll
+            log.warning("waiting for provisioning (python -m services.provisioning)", service=decider.service,
+                        missing=missing)
+            reported = missing
+        await asyncio.sleep(interval)
+        interval = min(interval * 2, max_interval_s)
+
+
+async def _missing_or_unreachable(js: JetStreamContext, decider: Decider) -> list[str]:
+    try:
+        return await missing_consumers(js, decider)
+    except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as exc:  # JetStream not up yet
+        return [type(exc).__name__]
+
+
+PROVISIONER_USER = "provisioner"  # the NATS user of services/provisioning.py (services/runtime/natsusers.py)
+
+
+def run_provisioner(env: Mapping[str, str], passwords: Mapping[str, str]) -> bool:
+    """`make run`'s provisioning (services/runtime/supervisor.py): `python -m services.provisioning`
+    as the user `provisioner` when its dev password is known, else with the login in `env`. A failure
+    (e.g. NATS_URL with a login that may not provision) is reported and `make run` goes on: the
+    services then wait, not ready, until someone provisions."""
+    login = {"NATS_USER": PROVISIONER_USER, "NATS_PASSWORD": passwords[PROVISIONER_USER]} if PROVISIONER_USER in passwords else {}
+    done = subprocess.run([sys.executable, "-m", "services.provisioning"], env={**env, **login}, check=False)
+    if done.returncode != 0:
+        print(f"Provisioning FAILED (exit {done.returncode}): the services wait until `python -m services.provisioning` "
+              "runs as the NATS user provisioner (docs/operations.md, \"Who may do what\")", file=sys.stderr, flush=True)
+    return done.returncode == 0

@@ -1,5 +1,5 @@
-"""What every service shares: connect, provision, keep a projection, run its consumers, and the
-three ways a decision is triggered: a partner's report, a stored event it reacts to, a new day.
+"""What every service shares: connect, bind to what was provisioned, keep a projection, run its
+consumers, and the three ways a decision is triggered: a partner's report, a stored event it reacts to, a new day.
 
 A service names its Decider (services/runtime/decider.py: the pure parts of its aggregate and
 what it folds, reacts to and stores); this class does the I/O around it and derives the
@@ -125,10 +125,8 @@ class ServiceRuntime:
             await self.endpoints.start()
         self.js = nc.jetstream(timeout=self.settings.publish_ack_timeout_s)
         self.store = EventStore(nc, self.settings.publish_ack_timeout_s)
-        await provision.provision_streams(
-            self.js, replicas=self.settings.stream_replicas, duplicate_window_s=self.settings.duplicate_window_s
-        )
-        await provision.provision_consumers(self.js, self.decider, self.settings.max_deliver, self.settings.ack_wait_s)
+        # Bind, never create: the provisioner made the streams and these consumers (provision.py).
+        await provision.wait_until_provisioned(self.js, self.decider)
         self.days = DayHistory(nc)
         self.parking = Parking(nc, self.name, on_retry=self.retry_parked)
         await self.parking.start()

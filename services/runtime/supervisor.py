@@ -107,10 +107,9 @@ Stop with Ctrl-C.
 
 
 async def _provision(url: str, settings: Settings, login: dict[str, str]) -> str:
-    """The streams, then the clock (its one schedule, and the missed days); the clock's banner line."""
+    """The clock (its one schedule, and the missed days; the streams are provisioned); its banner line."""
     nc = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=3, **login)
     try:
-        await provision.provision_streams(nc.jetstream(), duplicate_window_s=settings.duplicate_window_s)
         try:
             _, caught_up = await clock.start_clock(nc, settings.clock_schedule)
         except (nats.errors.Error, TimeoutError) as exc:  # e.g. a login that may not publish on amv.clock.>
@@ -239,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
+        provision.run_provisioner(env, passwords)  # streams, buckets, consumers: as the user provisioner
         clock_banner = asyncio.run(_provision(url, settings, ops_login))
         for name in (*SERVICES, DESK) if desk_env is not None else SERVICES:
             children[name] = _start_process(name, service_env(name))

@@ -24,6 +24,7 @@ RUNNER_VARIABLES = {"WO_NATS_PORT", "WO_DATA_DIR"}
 NATSAUTH_VARIABLES = {"WO_DATA_DIR", "WO_DIRECTORY", "WO_NATS_SCHOOLS"}
 NATSAUTH_MODULE = "services.runtime.natsauth"
 CLOCK_MODULE = "services.runtime.clock"  # the one-shot `clock`: the schedule and the missed days
+PROVISION_MODULE = "services.provisioning"  # the one-shot `provision`: streams, buckets, durable consumers
 AUTH_VOLUME = "nats-auth"
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}")
 IMAGE_DIR = "/opt/warme-overdracht/"
@@ -100,7 +101,8 @@ def python_module(service: dict) -> str | None:
 
 def app_services(spec: dict) -> dict[str, dict]:
     """The four long-running services and the desk (`python -m services.<name>`), not the one-shot helpers."""
-    return {name: s for name, s in spec["services"].items() if (python_module(s) or "").count(".") == 1}
+    return {name: s for name, s in spec["services"].items()
+            if (python_module(s) or "").count(".") == 1 and python_module(s) != PROVISION_MODULE}
 
 
 def named_mounts(service: dict) -> dict[str, tuple[str, bool]]:
@@ -136,7 +138,7 @@ def test_the_four_services_and_the_desk_run_from_their_modules(spec) -> None:
     for module in modules:
         assert (REPO / module.replace(".", "/") / "__main__.py").is_file(), module
     helpers = {python_module(s) for s in spec["services"].values()} - modules - {None}
-    assert helpers == {NATSAUTH_MODULE, CLOCK_MODULE}
+    assert helpers == {NATSAUTH_MODULE, CLOCK_MODULE, PROVISION_MODULE}
     for helper in helpers:
         assert (REPO / (helper.replace(".", "/") + ".py")).is_file()
 
@@ -273,10 +275,25 @@ def test_the_clock_step_runs_once_as_the_operator_with_the_services_replicas(spe
     assert (env["NATS_USER"], env["NATS_PASSWORD_FILE"]) == (natsauth.OPS_USER, f"{data_dir}/{natsauth.PASSWORDS_DIR}/ops")
     assert set(env) <= settings_variables() and "WO_CLOCK_SCHEDULE" in env
     assert {env["WO_STREAM_REPLICAS"]} == {s["environment"]["WO_STREAM_REPLICAS"] for s in app_services(spec).values()}
-    assert depends_on(clock) == {"nats-auth": "service_completed_successfully", "nats-ready": "service_completed_successfully"}
+    assert depends_on(clock) == {"nats-auth": "service_completed_successfully", "provision": "service_completed_successfully"}
     for name, node in nats_services(spec).items():  # nats-server needs the zone of the schedule
         assert bind_mounts(node)["/usr/share/zoneinfo"] == DEPLOY / "nats" / "zoneinfo", name
         assert (DEPLOY / "nats" / "zoneinfo" / "Europe" / "Amsterdam").is_file()
+
+
+def test_the_provision_step_runs_once_as_the_provisioner_before_the_clock_and_every_service(spec) -> None:
+    [(name, step)] = [(n, s) for n, s in spec["services"].items() if python_module(s) == PROVISION_MODULE]
+    env, data_dir = step["environment"], auth_dir(spec)
+    assert step["restart"] == "no"
+    assert (env["NATS_USER"], env["NATS_PASSWORD_FILE"]) == (
+        natsauth.PROVISIONER_USER, f"{data_dir}/{natsauth.PASSWORDS_DIR}/{natsauth.PROVISIONER_USER}")
+    assert named_mounts(step)[AUTH_VOLUME] == (data_dir, True)
+    assert set(env) <= settings_variables()
+    assert depends_on(step) == {"nats-auth": "service_completed_successfully", "nats-ready": "service_completed_successfully"}
+    for key in ("NATS_URL", "WO_STREAM_REPLICAS", "WO_MAX_DELIVER", "WO_ACK_WAIT_S", "WO_DUPLICATE_WINDOW_S"):
+        assert {env[key]} == {s["environment"][key] for s in app_services(spec).values()}, key
+    for service_name, service in app_services(spec).items():  # a service only binds to what it made
+        assert depends_on(service).get(name) == "service_completed_successfully", service_name
 
 
 def test_the_cluster_is_three_routed_nodes_with_replicated_streams() -> None:

@@ -53,6 +53,9 @@ class ServiceProcesses:
         self.kills: Counter[str] = Counter()
 
     def start(self, *names: str) -> None:
+        if not self.procs:  # as compose's `provision` step: the services only bind
+            subprocess.run([sys.executable, "-m", "services.provisioning"], cwd=REPO, env=self.env, check=True,
+                           stdout=subprocess.DEVNULL, timeout=120)
         for name in names or SERVICES:
             if name in self.procs and self.procs[name].poll() is None:
                 continue

@@ -22,7 +22,7 @@ from services.runtime.eventstore import EventStore, read_messages
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.privacy import KEYRING, KEYS_BUCKET, KEYS_STREAM, KEYS_SUBJECT_PREFIX, UnknownCase, erase_case
 from tests.faults.harness import ServiceProcesses
-from tests.integration.test_nats_permissions import auth_server, connect_as, provision_as_ops
+from tests.support.natsauth import auth_server, connect_as, provision_as_provisioner
 from tests.support.partner import eventually, new_case_id, publish, publish_raw, start_day
 from tests.support.system import RunningSystem
 
@@ -253,7 +253,7 @@ async def test_real_service_processes_never_log_a_personal_value_and_an_erasure_
 
 async def test_under_the_nats_permissions_services_read_keys_only_intake_writes_them_and_ops_erases() -> None:
     with auth_server() as server:
-        await provision_as_ops(server)
+        await provision_as_provisioner(server)
         intake = await connect_as(server, "intake")
         guardianship = await connect_as(server, "guardianship")
         housing = await connect_as(server, "housing")

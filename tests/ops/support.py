@@ -12,6 +12,7 @@ import nats
 from nats.aio.client import Client as NATS
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.provisioning import provision_everything
 from services.runtime.directory import Directory
 from services.runtime.service import ServiceRuntime
 from services.runtime.supervisor import SERVICES
@@ -74,6 +75,7 @@ class ServicesWithEndpoints:
         return Settings(nats_url=self.nats_url, metrics_port=self.endpoints.base + SERVICES.index(name), **self.settings)
 
     async def start(self, *names: str) -> "ServicesWithEndpoints":
+        await provision_everything(self.settings_of(SERVICES[0]))  # as compose's `provision` step
         for name in names or SERVICES:
             runtime = SERVICE_CLASSES[name](self.settings_of(name), self.directory)
             nc = await nats.connect(self.nats_url)

@@ -7,6 +7,7 @@ from services.guardianship.app import GuardianshipService
 from services.housing.app import HousingService
 from services.intake.app import IntakeService
 from services.notify.app import NotifyService
+from services.provisioning import provision_everything
 from services.runtime.service import ServiceRuntime
 from services.runtime.settings import Settings
 
@@ -25,6 +26,7 @@ class RunningSystem:
         self.running: dict[str, tuple[ServiceRuntime, NATS]] = {}
 
     async def start(self, *names: str) -> "RunningSystem":
+        await provision_everything(self.settings)  # as compose's `provision` step: services only bind
         for name in names or tuple(SERVICE_CLASSES):
             runtime = SERVICE_CLASSES[name](self.settings)
             nc = await nats.connect(self.settings.nats_url)

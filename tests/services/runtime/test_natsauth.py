@@ -33,6 +33,7 @@ def test_every_organisation_service_and_the_operator_is_a_user_of_its_own() -> N
     assert {"nidos", "ind", "coa", "gm0518", "regie-gm0518", "wijkteam-gm0518", "vwn-gm0518", "rmc-gm0518"} <= partners
     assert {name for name, user in users.items() if user.role == "service"} == set(natsauth.SERVICES)
     assert users["ops"].role == "ops"
+    assert users["provisioner"].role == "provisioner"
 
 
 def test_each_partner_is_alone_in_its_account_and_the_system_has_one() -> None:
@@ -71,6 +72,64 @@ def test_a_service_manages_exactly_its_own_durable_consumers() -> None:
         for service in natsauth.SERVICES:
             grants = f"$JS.API.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}" in users[service].permissions.publish_allow
             assert grants == (spec.service == service), (service, spec.durable)
+
+
+def _may(user: natsauth.NatsUser, subject: str) -> bool:
+    """Does `subject` match one of the user's publish grants and none of its denials?"""
+    def matches(pattern: str) -> bool:
+        want, got = pattern.split("."), subject.split(".")
+        for i, token in enumerate(want):
+            if token == ">":
+                return len(got) > i
+            if i >= len(got) or token not in ("*", got[i]):
+                return False
+        return len(want) == len(got)
+    p = user.permissions
+    return any(map(matches, p.publish_allow)) and not any(map(matches, p.publish_deny))
+
+
+ADMIN = [f"$JS.API.STREAM.{verb}.{c.name}" for c in provision.stream_configs() for verb in natsauth.STREAM_ADMIN_VERBS]
+
+
+def test_only_the_provisioner_creates_or_updates_streams_and_durable_consumers_and_nobody_deletes_or_purges() -> None:
+    users = by_name(natsauth.users(DIRECTORY))
+    durable_creates = [f"$JS.API.CONSUMER.CREATE.{spec.stream}.{spec.durable}" for spec in bootstrap_consumers()]
+    durable_creates += [f"$JS.API.CONSUMER.DURABLE.CREATE.{spec.stream}.{spec.durable}" for spec in bootstrap_consumers()]
+    for name in (*natsauth.SERVICES, natsauth.OPS_USER):
+        user = users[name]
+        assert not [s for s in ADMIN if _may(user, s)], name
+        assert not [s for s in durable_creates if _may(user, s)], name
+        assert not _may(user, "$JS.API.CONSUMER.DELETE.AMV_INBOX.intake-inbox"), name
+    provisioner = users[natsauth.PROVISIONER_USER]
+    assert [s for s in ADMIN if _may(provisioner, s)] == [s for s in ADMIN if s.split(".")[3] in ("CREATE", "UPDATE")]
+    for spec in bootstrap_consumers():
+        assert _may(provisioner, f"$JS.API.CONSUMER.CREATE.{spec.stream}.{spec.durable}"), spec.durable
+    assert not _may(provisioner, "$JS.API.CONSUMER.CREATE.AMV_EVENTS.snoop")
+    assert not [s for s in ("amv.events.intake.c.X", "amv.inbox.nidos.X", "$KV.AMV_CASE_KEYS.c", "$JS.API.DIRECT.GET.AMV_EVENTS")
+                if _may(provisioner, s)]
+    assert provisioner.permissions.subscribe_allow == ("_INBOX_provisioner.>",)
+
+
+def test_a_service_binds_to_its_own_durable_consumers_and_reads_the_stream_infos() -> None:
+    users = by_name(natsauth.users(DIRECTORY))
+    for spec in bootstrap_consumers():
+        user = users[spec.service]
+        for subject in (f"$JS.API.CONSUMER.INFO.{spec.stream}.{spec.durable}",
+                        f"$JS.API.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}",
+                        f"$JS.ACK.{spec.stream}.{spec.durable}.1.2.3.4.5"):
+            assert _may(user, subject), (spec.service, subject)
+    for service in natsauth.SERVICES:
+        assert all(_may(users[service], f"$JS.API.STREAM.INFO.{c.name}") for c in provision.stream_configs())
+
+
+def test_ops_runs_its_commands_with_ordered_consumers_but_no_named_or_durable_ones() -> None:
+    ops = by_name(natsauth.users(DIRECTORY))[natsauth.OPS_USER]
+    assert _may(ops, "$JS.API.CONSUMER.CREATE.AMV_EVENTS")  # an ordered consumer (replay, status, cases)
+    assert _may(ops, "$JS.API.CONSUMER.INFO.AMV_INBOX.intake-inbox")  # quiesce, status
+    assert _may(ops, "$JS.API.STREAM.INFO.AMV_EVENTS") and _may(ops, "$JS.API.DIRECT.GET.AMV_EVENTS")
+    assert _may(ops, "$JS.API.STREAM.MSG.DELETE.KV_AMV_CASE_KEYS")  # `overdracht erase`
+    assert not _may(ops, "$JS.API.CONSUMER.CREATE.AMV_EVENTS.snoop.amv.events.>")
+    assert not _may(ops, "$JS.API.STREAM.MSG.DELETE.AMV_EVENTS")
 
 
 def test_a_service_reads_back_directly_only_the_streams_it_writes_and_the_days_started() -> None:
