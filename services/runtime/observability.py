@@ -259,7 +259,7 @@ class ServiceMetrics:
 class ServiceEndpoints:
     """/healthz, /readyz, /metrics and /projection/digest of one service (see the module docstring)."""
 
-    def __init__(self, runtime: ObservedService, metrics: ServiceMetrics, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(self, runtime: ObservedService, metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:
         self.runtime = runtime
         self.metrics = metrics
         self.port = port
