@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import nats
 import pytest
 
+from services.runtime import application
 from services.runtime.application import EXIT_CONNECTION_LOST, build_app
 from services.runtime.natsserver import EmbeddedNats
 from services.runtime.observability import ServiceEndpoints, ServiceMetrics
@@ -35,7 +36,9 @@ class Idle:
         self.stopped = True
 
 
-async def test_a_connection_closed_by_the_server_ends_the_service_to_be_restarted(tmp_path) -> None:
+async def test_a_connection_closed_by_the_server_ends_the_service_to_be_restarted(tmp_path, monkeypatch) -> None:
+    # structlog's configuration is global and binds the stdout of the moment: leave the session's alone
+    monkeypatch.setattr(application, "configure_logging", lambda level: None)
     with EmbeddedNats(tmp_path / "store") as server:
         runtime = Idle(server.url)
         app = build_app(runtime)
