@@ -148,12 +148,23 @@ def say(text: str) -> None:
     out.print(text, highlight=False, markup=False)
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (not the one of the moment `overdracht` was
+    configured: run in-process, as tests do, that one may be closed by the time a later log line comes)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def quiet_logs() -> None:
     """Library log lines (the read model's, nats-py's) go to stderr, warnings and worse only."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),
     )
 
 

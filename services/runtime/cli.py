@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable
 
 from faststream import FastStream
@@ -19,6 +20,8 @@ def _variables() -> str:
 
 
 def run_service(name: str, create_app: Callable[[], FastStream], description: str | None) -> None:
+    """Parse --help, run the application; the process's exit code is the application's
+    (services/runtime/application.py: EXIT_CONNECTION_LOST when NATS closed its connection for good)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m services.{name}",
         description=description,
@@ -26,4 +29,8 @@ def run_service(name: str, create_app: Callable[[], FastStream], description: st
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.parse_args()
-    asyncio.run(create_app().run())
+    app = create_app()
+    asyncio.run(app.run())
+    code = getattr(app, "exit_code", 0)
+    if code:
+        sys.exit(code)

@@ -76,11 +76,20 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         # Own process group: Ctrl-C in a terminal reaches the supervisor, which stops us in order.
-        self.process = subprocess.Popen(
-            self.command(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy()
-        )
+        try:
+            self.process = subprocess.Popen(
+                self.command(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy()
+            )
+        finally:
+            if output is not subprocess.DEVNULL:
+                output.close()  # the child has its own copy
         wait_for_port("127.0.0.1", self.port, process=self.process)
         return self
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the server runs (or was never started); its exit code once it has died."""
+        return None if self.process is None else self.process.poll()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -259,7 +259,7 @@ class ServiceMetrics:
 class ServiceEndpoints:
     """/healthz, /readyz, /metrics and /projection/digest of one service (see the module docstring)."""
 
-    def __init__(self, runtime: ObservedService, metrics: ServiceMetrics, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(self, runtime: ObservedService, metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:
         self.runtime = runtime
         self.metrics = metrics
         self.port = port
@@ -310,12 +310,18 @@ class ServiceEndpoints:
     # --- handlers ---
 
     async def healthz(self, request: Request) -> Response:
-        """Alive: the process answers and none of its consumer loops has died."""
+        """Alive: the process answers, its NATS connection is not closed for good (a reconnecting one
+        is alive; not ready) and none of its consumer loops has died."""
         dead = [task.get_name() for task in self.runtime.consumer_tasks() if task.done()]
-        body = {"service": self.runtime.name, "alive": not dead, "uptime_s": round(time.time() - self.started, 1)}
+        nc = getattr(self.runtime, "nc", None)
+        closed = nc is not None and nc.is_closed
+        alive = not dead and not closed
+        body = {"service": self.runtime.name, "alive": alive, "uptime_s": round(time.time() - self.started, 1)}
         if dead:
             body["dead_consumers"] = dead
-        return JSONResponse(body, status_code=200 if not dead else 503)
+        if closed:
+            body["nats"] = "connection closed"
+        return JSONResponse(body, status_code=200 if alive else 503)
 
     async def readyz(self, request: Request) -> Response:
         checks = await self.readiness()

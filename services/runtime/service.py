@@ -121,7 +121,7 @@ class ServiceRuntime:
     async def start(self, nc: NATS) -> None:
         self.nc = nc
         if self.settings.metrics_port:  # first: /healthz answers while the read model catches up
-            self.endpoints = ServiceEndpoints(self, self.metrics, self.settings.metrics_port)
+            self.endpoints = ServiceEndpoints(self, self.metrics, self.settings.metrics_port, self.settings.metrics_bind)
             await self.endpoints.start()
         self.js = nc.jetstream(timeout=self.settings.publish_ack_timeout_s)
         self.store = EventStore(nc, self.settings.publish_ack_timeout_s)

@@ -49,7 +49,11 @@ class Settings(BaseSettings):
     # operations: health, readiness and Prometheus metrics (services/runtime/observability.py)
     metrics_port: int = Field(
         default=0, ge=0, le=65535,
-        description="Port of the service's /healthz, /readyz, /metrics and /projection/digest (all interfaces); 0: off.",
+        description="Port of the service's /healthz, /readyz, /metrics and /projection/digest; 0: off.",
+    )
+    metrics_bind: str = Field(
+        default="127.0.0.1",
+        description="Address those endpoints listen on (0.0.0.0 in a container, whose port is published).",
     )
     # NATS login (README "Security: NATS accounts and permissions"); `make run` sets each service's own
     nats_user: str = Field(

@@ -5,7 +5,9 @@ clock (services/runtime/clock.py: the one midnight schedule, and the days missed
 was down, published in order), runs the four services and the handoff desk (services/desk, unless
 WO_HTTP_PORT=0) as child processes, prints where everything is, and on Ctrl-C (or SIGTERM) stops
 them, then NATS, leaving no process behind.
-A process that dies is restarted.
+A process that dies is restarted with backoff, the embedded nats-server too (same port, same
+store), and each death and restart is logged on stderr (services/runtime/restarts.py). A service
+whose NATS connection is closed for good exits by itself to be restarted (services/runtime/application.py).
 
 Authentication is on by default: the embedded server runs with the accounts and users that
 services/runtime/natsauth.py generates into the data directory (nats-auth.conf), and each service
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import nats
@@ -33,11 +36,14 @@ from services.runtime import clock, natsauth, provision
 from services.runtime.devtokens import DevTokensError, ensure_dev_tokens
 from services.runtime.directory import load_directory
 from services.runtime.natsserver import EmbeddedNats
+from services.runtime.restarts import Restarts
 from services.runtime.settings import Settings
 
 SERVICES = ("intake", "guardianship", "housing", "notify")
 DESK = "desk"  # the handoff desk, a process of its own (python -m services.desk)
 DESK_NATS_USER = "notify"  # the desk answers tasks with notify's NATS permissions
+NATS_SERVER = "nats-server"  # the embedded one, in the restart log
+TEND_EVERY_S = 0.2  # how often the supervisor looks at its processes
 METRICS_BASE_PORT = 9100  # intake's /healthz, /readyz, /metrics; the other services use the next ports
 
 
@@ -185,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics_ports = _metrics_ports()
     embedded: EmbeddedNats | None = None
     data_dir: Path | None = None
+    restarts = Restarts()
     url = os.environ.get("NATS_URL")
     credentials_file: Path | None = None
     if url and os.environ.get("WO_NATS_CREDENTIALS"):
@@ -207,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         (data_dir).mkdir(parents=True, exist_ok=True)
         embedded.start()
+        restarts.started(NATS_SERVER)
         url = embedded.url
     env = {**os.environ, "NATS_URL": url}
     desk_env, desk_banner = _handoff_desk(settings, data_dir or Path(os.environ.get("WO_DATA_DIR", "var")).resolve())
@@ -229,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     if "user" in ops_login:
         ops_login["inbox_prefix"] = natsauth.inbox_prefix(ops_login["user"])
     children: dict[str, subprocess.Popen] = {}
+
+    def start_child(name: str) -> None:
+        children[name] = _start_process(name, service_env(name))
+
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -241,17 +253,19 @@ def main(argv: list[str] | None = None) -> int:
         provision.run_provisioner(env, passwords)  # streams, buckets, consumers: as the user provisioner
         clock_banner = asyncio.run(_provision(url, settings, ops_login))
         for name in (*SERVICES, DESK) if desk_env is not None else SERVICES:
-            children[name] = _start_process(name, service_env(name))
+            start_child(name)
+            restarts.started(name)
         print(_banner(url, data_dir, credentials_file), flush=True)
         print(_metrics_banner(url, metrics_ports), flush=True)
         print(desk_banner, flush=True)
         print(clock_banner, flush=True)
         while not stopping:
-            time.sleep(0.5)
-            for name, child in children.items():
-                if child.poll() is not None and not stopping:
-                    print(f"{name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
-                    children[name] = _start_process(name, service_env(name))
+            time.sleep(TEND_EVERY_S)
+            if embedded is not None:
+                restarts.tend(NATS_SERVER, embedded.returncode, embedded.start)
+            for name, child in list(children.items()):
+                if not stopping:
+                    restarts.tend(name, child.poll(), partial(start_child, name))
     finally:
         stop_processes(children.values())
         if embedded is not None:

@@ -368,6 +368,10 @@ def test_each_service_serves_its_endpoints_on_a_port_of_its_own_on_the_host_loop
             continue
         port = service["environment"]["WO_METRICS_PORT"]
         assert int(port) > 0, name
+        # inside the container on every interface (the published port reaches it there), while
+        # `make run` keeps them on loopback: Settings' default
+        assert service["environment"]["WO_METRICS_BIND"] == "0.0.0.0", name
+        assert Settings.model_fields["metrics_bind"].default == "127.0.0.1"
         [published] = service["ports"]
         host, host_port, container_port = interpolate(published).split(":")
         assert (host, container_port) == ("127.0.0.1", port), name

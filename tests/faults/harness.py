@@ -1,4 +1,4 @@
-"""What the fault tests share: the four services as real subprocesses (`python -m services.<name>`)
+"""What the fault tests share: the four services as real subprocesses (tests/faults/processes.py)
 that can be SIGKILLed and restarted, a partner that publishes at least once (retrying until
 JetStream acknowledges), a load of whole cases, and the checks that nothing was lost or doubled.
 
@@ -8,10 +8,6 @@ nothing is left behind.
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -26,91 +22,13 @@ import nats
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
-from services.runtime.supervisor import SERVICES, stop_processes
 from ops.partner import envelope
 from services.runtime.eventstore import read_stream
 from services.bootstrap import consumers
+from tests.faults.processes import SERVICES, ServiceProcesses  # noqa: F401 - re-exported for the tests
+from tests.ops.support import overdracht
 
-REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-
-
-# --- processes ---------------------------------------------------------------------------------
-
-
-class ServiceProcesses:
-    """The four services as child processes, each logging to its own file under `log_dir`."""
-
-    def __init__(self, nats_url: str, log_dir: Path, **env: str) -> None:
-        self.log_dir = Path(log_dir)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        # No handoff desk (its port would be shared between tests); quick redelivery after a kill.
-        self.env = {**os.environ, "NATS_URL": nats_url, "LOG_LEVEL": "INFO", "WO_ACK_WAIT_S": "3", "WO_HTTP_PORT": "0",
-                    **env}
-        self.env["PYTHONPATH"] = str(REPO)
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.starts: Counter[str] = Counter()
-        self.kills: Counter[str] = Counter()
-
-    def start(self, *names: str) -> None:
-        if not self.procs:  # as compose's `provision` step: the services only bind
-            subprocess.run([sys.executable, "-m", "services.provisioning"], cwd=REPO, env=self.env, check=True,
-                           stdout=subprocess.DEVNULL, timeout=120)
-        for name in names or SERVICES:
-            if name in self.procs and self.procs[name].poll() is None:
-                continue
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            log.close()
-            self.starts[name] += 1
-
-    def kill(self, name: str) -> None:
-        """SIGKILL, as a crash would."""
-        proc = self.procs[name]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            self.kills[name] += 1
-
-    def dead(self) -> list[str]:
-        return [name for name, proc in self.procs.items() if proc.poll() is not None]
-
-    def started_count(self, name: str) -> int:
-        """How often the service logged that it started (every run appends to the same file)."""
-        path = self.log_dir / f"{name}.log"
-        return path.read_bytes().count(b'"service started"') if path.exists() else 0
-
-    async def wait_started(self, *names: str, timeout_s: float = 30.0) -> None:
-        """Until each named service logged 'service started' as often as it was started."""
-        deadline = time.monotonic() + timeout_s
-        for name in names or SERVICES:
-            while self.started_count(name) < self.starts[name]:
-                if self.procs[name].poll() is not None:
-                    raise AssertionError(f"{name} exited with {self.procs[name].returncode}:\n{self.tail(name)}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{name} did not start within {timeout_s}s:\n{self.tail(name)}")
-                await asyncio.sleep(0.05)
-
-    def tail(self, name: str, lines: int = 30) -> str:
-        path = self.log_dir / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
-
-    def errors(self) -> dict[str, list[str]]:
-        """Log lines at level error (a dead letter, a crash) per service."""
-        found: dict[str, list[str]] = {}
-        for name in SERVICES:
-            path = self.log_dir / f"{name}.log"
-            if path.exists():
-                bad = [line for line in path.read_text(errors="replace").splitlines() if '"level": "error"' in line]
-                if bad:
-                    found[name] = bad
-        return found
-
-    def stop(self) -> None:
-        stop_processes(self.procs.values(), timeout_s=10)
 
 
 async def connect(url: str) -> NATS:
@@ -302,11 +220,12 @@ class Trial:
 
 
 @asynccontextmanager
-async def under_load(url: str, log_dir: Path, cases: int, started_within_s: float = 30.0, **env: str) -> AsyncIterator[Trial]:
-    """Start the four services against `url` (extra `env`), wait until they run, connect a checker
-    and make `cases` cases with their load; at the end cancel what runs beside, close the client and
-    stop the services (the NATS server is the caller's)."""
-    procs = ServiceProcesses(url, log_dir, **env)
+async def under_load(url: str, log_dir: Path, cases: int, started_within_s: float = 30.0, metrics_base: int = 0,
+                     **env: str) -> AsyncIterator[Trial]:
+    """Start the four services against `url` (extra `env`; their HTTP endpoints from `metrics_base`
+    on, 0: none), wait until they run, connect a checker and make `cases` cases with their load; at
+    the end cancel what runs beside, close the client and stop the services (the NATS server is the caller's)."""
+    procs = ServiceProcesses(url, log_dir, metrics_base=metrics_base, **env)
     nc = None
     beside: list[asyncio.Future] = []
     try:
@@ -456,3 +375,17 @@ async def assert_nothing_lost_or_doubled(nc: NATS, cases: list[Case]) -> None:
     assert found.problems == [], found.problems
     assert found.events == 9 * len(cases), f"{found.events} events for {len(cases)} cases"
     assert found.tasks == 2 * len(cases), f"{found.tasks} tasks for {len(cases)} cases"
+
+
+async def assert_read_models_equal_a_replay(nats_url: str, metrics_base: int) -> dict[str, dict]:
+    """`overdracht replay SERVICE --json` for every service, as an operator runs it: the live read
+    model's digest (GET /projection/digest) equals the one folded afresh from the store. Returns
+    each service's answer (digests, cases, last_seq)."""
+    answers = {}
+    for name in SERVICES:
+        ran = await overdracht("replay", name, "--json", nats_url=nats_url, metrics_port=metrics_base, timeout_s=120)
+        assert ran.code in (0, 1) and ran.stdout, f"replay {name} exited {ran.code}: {ran.stderr[-2000:]}"
+        answers[name] = json.loads(ran.stdout)
+    differ = {name: answer for name, answer in answers.items() if not answer["equal"]}
+    assert not differ, f"read models differ from a replay of the store: {differ}"
+    return answers
