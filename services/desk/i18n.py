@@ -4,14 +4,14 @@ The texts are gettext messages in English (the source language) with their Dutch
 services/desk/locale/nl/LC_MESSAGES/desk.po; the compiled desk.mo is committed next to it, and
 tests/services/desk/test_i18n.py fails when it is older than the .po. After changing a text:
 
-    pybabel extract -F services/desk/babel.cfg -k N_ -o services/desk/locale/desk.pot services/desk
-    pybabel update -i services/desk/locale/desk.pot -d services/desk/locale -D desk
+    pybabel extract -F services/desk/babel.cfg -k N_ --no-location --sort-output -o services/desk/locale/desk.pot services/desk
+    pybabel update -i services/desk/locale/desk.pot -d services/desk/locale -D desk --ignore-obsolete
+    (translate the new msgstr in nl/LC_MESSAGES/desk.po)
     pybabel compile -d services/desk/locale -D desk
 
 Dates are formatted by Babel's CLDR data: "5 december 2026" (long) and "05-12-2026" (short) in Dutch.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -94,5 +94,3 @@ class Language:
 def language(locale: str) -> Language:
     return Language(locale if locale in LOCALES else DEFAULT_LOCALE)
 
-
-Gettext = Callable[[str], str]
