@@ -72,12 +72,17 @@ async def signed_in_page(browser: Browser, desk: str, org: str, **options):
     return context, page
 
 
-async def test_a_caseworker_accepts_a_task_and_sees_it_move_and_the_timeline_update(browser, desk, http, nc) -> None:
+async def filed_case(nc, http, date_of_birth: str) -> tuple[str, dict]:
+    """A new case in Tilburg with its application filed: gm0855 owns its transition-meeting task."""
     case_id = new_case_id()
     await report(nc, "nidos", "ResidencePermitGranted", case_id,
-                 {"date_of_birth": "2011-07-07", "municipality": "GM0855", "permit_date": "2026-01-05"})
+                 {"date_of_birth": date_of_birth, "municipality": "GM0855", "permit_date": "2026-01-05"})
     await report(nc, "nidos", "ApplicationFiled", case_id, {"filed_on": "2026-01-20"})
-    task = await task_of(http, "gm0855", case_id, "plan-transition-meeting")
+    return case_id, await task_of(http, "gm0855", case_id, "plan-transition-meeting")
+
+
+async def test_a_caseworker_accepts_a_task_and_sees_it_move_and_the_timeline_update(browser, desk, http, nc) -> None:
+    case_id, task = await filed_case(nc, http, "2011-07-07")
     context, page = await signed_in_page(browser, desk, "gm0855")
     try:
         await expect(page.locator("html")).to_have_attribute("lang", "nl")
@@ -239,11 +244,7 @@ async def test_every_page_is_accessible_fits_a_phone_and_works_by_keyboard(brows
 
 
 async def test_a_caseworker_signs_in_and_accepts_a_task_with_the_keyboard_alone(browser, desk, http, nc) -> None:
-    case_id = new_case_id()
-    await report(nc, "nidos", "ResidencePermitGranted", case_id,
-                 {"date_of_birth": "2011-03-03", "municipality": "GM0855", "permit_date": "2026-01-05"})
-    await report(nc, "nidos", "ApplicationFiled", case_id, {"filed_on": "2026-01-20"})
-    task = await task_of(http, "gm0855", case_id, "plan-transition-meeting")
+    case_id, task = await filed_case(nc, http, "2011-03-03")
     context = await browser.new_context(base_url=desk, viewport=PHONE, locale="nl-NL")
     try:
         page = await context.new_page()
