@@ -51,12 +51,12 @@ def agenda_router(the_desk: Desk, pages: Pages) -> APIRouter:
         try:
             found = await meeting_agenda(session.org, query.get("date", ""), query.get("since", ""))
         except HTTPException as exc:
-            return render("error.html", session, exc.status_code, message=exc.detail)
+            return pages.error(request, session, exc)
         no_store = {"Cache-Control": "no-store"}
         if query.get("format") == "json":
             return JSONResponse(agenda_data(found), headers=no_store)
         if query.get("format") == "md":
             return Response(to_markdown(found), media_type="text/markdown; charset=utf-8", headers=no_store)
-        return render("agenda.html", session, agenda=found, fragment=to_html_fragment(found))
+        return render(request, "agenda.html", session, agenda=found, fragment=to_html_fragment(found))
 
     return router

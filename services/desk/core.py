@@ -19,7 +19,7 @@ from fastapi import HTTPException, status
 from nats.aio.client import Client as NATS
 
 from contracts import subjects
-from contracts.envelope import new_event_id
+from contracts.envelope import CloudEvent, new_event_id
 from contracts.events import (
     ChecklistItemTicked,
     DomainEvent,
@@ -146,6 +146,11 @@ class Desk:
                 for e in desk.timeline_entries(history.events, case.tasks)
             ],
         )
+
+    async def case_history(self, org: str, case_id: str) -> tuple[NotifyCase, list[CloudEvent]]:
+        """A case `org` can see and its stored events, for the page that says them in the reader's language."""
+        case = self.visible_case(org, case_id)
+        return case, list((await self.store.load_case("notify", case_id)).events)
 
     def coordinator(self, org: str) -> CoordinatorView:
         view = desk.coordinator_view(org, self.cases())

@@ -125,6 +125,10 @@ class Responsibility:
 
     org: str | None
     why: str
+    # the same in parts, for the pages to say in the reader's language: `reason` one of "guardian",
+    # "took-over", "successor-unknown", "successor-cancelled", "gap"; `facts` the values in `why`
+    reason: str = "guardian"
+    facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def text(self) -> str:
@@ -158,19 +162,27 @@ def responsible_now(events: Iterable[CloudEvent]) -> Responsibility:
     if ended is not None:
         successor = handoffs.get(ended.successor_handoff_id)
         if successor is None:
-            return Responsibility(None, f"support by {ended.by} ended on {ended.ended_on}; its successor is unknown")
+            return Responsibility(
+                None, f"support by {ended.by} ended on {ended.ended_on}; its successor is unknown",
+                "successor-unknown", (("by", ended.by), ("on", str(ended.ended_on))),
+            )
         if successor.handoff_id in cancelled:
             return Responsibility(
-                None, f"support by {ended.by} ended on {ended.ended_on}; {successor.owner}'s task was cancelled since"
+                None, f"support by {ended.by} ended on {ended.ended_on}; {successor.owner}'s task was cancelled since",
+                "successor-cancelled", (("by", ended.by), ("on", str(ended.ended_on)), ("owner", successor.owner)),
             )
         return Responsibility(
             successor.owner,
             f"took over from {ended.by} on {ended.ended_on} ({KIND_TEXT.get(successor.kind, successor.kind)})",
+            "took-over", (("by", ended.by), ("on", str(ended.ended_on)), ("kind", successor.kind)),
         )
     if gap is not None:
         coordinators = [h.owner for h in handoffs.values() if h.kind == "support-gap"]
         asked = f"; {coordinators[-1]} is asked to close it" if coordinators else ""
-        return Responsibility(None, f"support by {gap.by} ended on {gap.detected_on} ({gap.reason}){asked}")
+        return Responsibility(
+            None, f"support by {gap.by} ended on {gap.detected_on} ({gap.reason}){asked}", "gap",
+            (("by", gap.by), ("on", str(gap.detected_on)), ("reason", gap.reason), ("asked", coordinators[-1] if coordinators else "")),
+        )
     return Responsibility(GUARDIAN, "guardian of the young person until guardianship passes or support ends at 18")
 
 

@@ -11,8 +11,11 @@ them, follows a case's timeline, and a coordinator watches its municipality.
   /healthz says whether the desk is connected to NATS (for the container's healthcheck).
 """
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from services.desk.agenda import agenda_router
@@ -40,6 +43,7 @@ def create_web_app(the_desk: Desk) -> FastAPI:
     app.include_router(api_router(the_desk))
     app.include_router(pages_router(the_desk, pages))
     app.include_router(agenda_router(the_desk, pages))
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")  # the pages' CSS
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

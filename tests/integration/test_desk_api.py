@@ -247,7 +247,7 @@ async def test_the_page_signs_in_with_a_token_escapes_what_people_typed_and_want
 
     assert (await http.get("/inbox")).headers["location"] == "/signin"
     wrong = await http.post("/signin", data={"token": BAD_TOKEN})
-    assert wrong.status_code == 401 and "not known" in wrong.text
+    assert wrong.status_code == 401 and "Deze sleutel is niet bekend" in wrong.text
     signed_in = await http.post("/signin", data={"token": TOKENS["gm0855"]})
     assert signed_in.status_code == 303
     cookie = signed_in.headers["set-cookie"].lower()
@@ -262,11 +262,11 @@ async def test_the_page_signs_in_with_a_token_escapes_what_people_typed_and_want
     forged = await http.post(accept_form, data={"csrf": "guessed"})
     assert forged.status_code == 403
     assert await status_of(http, "gm0855", meeting) == "requested"
-    csrf = re.search(r'name="csrf" value="([^"]+)"', (await http.get("/inbox")).text).group(1)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', (await http.get(f"/cases/{case_id}")).text).group(1)
     first = await http.post(accept_form, data={"csrf": csrf, "back": "case"})
     assert (first.status_code, first.headers["location"]) == (303, f"/cases/{case_id}")
-    assert "Task accepted: plan the multidisciplinary transition meeting" in (await http.get(f"/cases/{case_id}")).text
+    assert "Taak geaccepteerd: het multidisciplinaire overgangsoverleg plannen" in (await http.get(f"/cases/{case_id}")).text
     await http.post(accept_form, data={"csrf": csrf})  # a second click, e.g. from a page left open
-    assert f"Not done: task {meeting['task_id']} is accepted: it cannot take TaskAccepted" in (await http.get("/inbox")).text
+    assert f"Niet gelukt: task {meeting['task_id']} is accepted: it cannot take TaskAccepted" in (await http.get("/inbox")).text
     await http.post("/signout")
     assert (await http.get(f"/cases/{case_id}")).headers["location"] == "/signin"

@@ -37,6 +37,9 @@ class StandInDesk:
     async def case(self, org: str, case_id: str):
         raise HTTPException(404, f"no case {case_id} among your cases")
 
+    async def case_history(self, org: str, case_id: str):
+        raise HTTPException(404, f"no case {case_id} among your cases")
+
     def coordinator(self, org: str):
         raise HTTPException(403, "only a municipality's coordinator (regie-gm…) has this view")
 
@@ -131,7 +134,8 @@ async def test_the_pages_keep_their_html_error_pages(http) -> None:
     http.cookies = signed_in.cookies
     page = await http.get(f"/cases/{CASE}")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    assert f"no case {CASE} among your cases" in page.text
+    assert "Dit dossier of deze taak hoort niet bij de dossiers van uw organisatie." in page.text
+    assert '<html lang="nl">' in page.text
     assert (await http.post("/signin", data={"token": "wrong"})).headers["content-type"].startswith("text/html")
 
 
