@@ -2,6 +2,7 @@
 installs next to our Python, started with JetStream on loopback. Used by `make run` and tests."""
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -22,7 +23,22 @@ def binary() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A free loopback port for a server, below the kernel's ephemeral range: a port from that range
+    can be taken by any outgoing connection before (or while) the server is restarted on it."""
+    try:
+        ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_from = 32768
+    chooser = random.Random()
+    for _ in range(200):
+        port = chooser.randrange(10_000, max(ephemeral_from, 10_001))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded machine: any port the kernel gives
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 

@@ -3,9 +3,11 @@ own, the `overdracht` CLI run as an operator runs it (a process of its own), scr
 
 import asyncio
 import os
+import random
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import nats
@@ -22,13 +24,13 @@ from tests.support.system import SERVICE_CLASSES
 
 
 def free_port_block(count: int = len(SERVICES)) -> int:
-    """The first of `count` consecutive free loopback ports (the services' HTTP ports)."""
+    """The first of `count` consecutive free loopback ports (the services' HTTP ports), below the
+    kernel's ephemeral range: a port from that range can be taken by any outgoing connection
+    between choosing it and a (re)started service binding it."""
+    ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    chooser = random.Random()
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
+        base = chooser.randrange(10_000, ephemeral_from - count)
         try:
             sockets = []
             for port in range(base, base + count):
