@@ -7,7 +7,7 @@ import pytest
 
 from contracts.events import data_of
 from ops.quiesce import wait_until_idle
-from services.casefold import fold
+from tests.support.casefold import fold
 from services.notify import state as notify_state
 from services.runtime.eventstore import decode, read_stream
 from services.runtime.projection import Projection

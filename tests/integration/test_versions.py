@@ -10,7 +10,7 @@ import pytest
 from contracts.envelope import CloudEvent
 from contracts.events import HousingAssigned, data_of
 from contracts.versions import HousingAssignedV1
-from services.casefold import fold
+from tests.support.casefold import fold
 from services.housing import state as housing_state
 from services.runtime import provision
 from services.runtime.eventstore import EventStore, read_stream

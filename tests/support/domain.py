@@ -6,7 +6,7 @@ from types import ModuleType
 from contracts.envelope import CloudEvent
 from contracts.events import DomainEvent, data_of, report
 from contracts.inbox import Rejection, Report
-from services.casefold import fold
+from tests.support.casefold import fold
 from services.runtime.directory import load_directory
 
 DIRECTORY = load_directory()

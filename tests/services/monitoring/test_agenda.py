@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from contracts.events import ApplicationDecided, ApplicationFiled, ParentsArrived
-from services.casefold import fold
+from tests.support.casefold import fold
 from services.guardianship import state as guardianship_state
 from services.monitoring.agenda import USUAL_IN_PHASE, agenda, phase_of
 from services.monitoring.casefile import case_file, case_municipality, recorded_on

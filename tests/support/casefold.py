@@ -1,4 +1,6 @@
-"""Folding a case's events into a service's state: the one loop every service and test uses."""
+"""Folding a case's events with a service's state module as it is, every event applied (the services
+fold through their Decider, `Decider.replay`, which applies only what a decider reads): for tests
+that look at a state module's `apply` directly, and for the fixture recorder."""
 
 from collections.abc import Iterable
 from types import ModuleType
