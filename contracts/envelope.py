@@ -39,9 +39,12 @@ class CloudEvent(BaseModel):
         ids of the events it causes derive. A partner's id counts only within its own organisation,
         so it is prefixed with the `source`: two partners may use the same id, and no partner's id
         can ever equal the key of an event our services derive (a bare uuid of their own)."""
-        if self.source.startswith(f"{SOURCE_PREFIX}:service:"):
-            return self.id
-        return f"{self.source}|{self.id}"
+        return f"{self.source}|{self.id}" if self.reported else self.id
+
+    @property
+    def reported(self) -> bool:
+        """A partner organisation reported it (any source but one of our services)."""
+        return not self.source.startswith(f"{SOURCE_PREFIX}:service:")
 
     @property
     def event_type(self) -> str:

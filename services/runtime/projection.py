@@ -25,7 +25,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts import subjects
-from contracts.envelope import SOURCE_PREFIX, CloudEvent
+from contracts.envelope import CloudEvent
 from services.runtime.decider import Decider
 from services.runtime.privacy import KeysUnavailable
 from services.runtime.eventstore import EVENTS_STREAM, decode_loading_key
@@ -36,7 +36,6 @@ log = structlog.get_logger()
 PASSING = (nats.errors.Error, TimeoutError, OSError, KeysUnavailable)
 FIRST_PAUSE_S = 0.1
 LAST_PAUSE_S = 5.0
-SERVICE_SOURCE_PREFIX = f"{SOURCE_PREFIX}:service:"
 State = TypeVar("State")
 
 _JS_ACK = f"{subjects.JS_ACK_PREFIX}."
@@ -193,7 +192,7 @@ class Projection(Generic[State]):
             if state is None:
                 state = self._empty(event.subject)
             self.cases[event.subject] = self._apply(state, event)
-            if not event.source.startswith(SERVICE_SOURCE_PREFIX):
+            if event.reported:
                 self.reports[(event.subject, event.idempotency_key)] = report_fingerprint(event)
         except Exception as exc:  # noqa: BLE001 - one unreadable stored event must not stop every read model
             # Permanent (the event itself cannot be read or folded): its case is parked, and is read
